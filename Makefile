@@ -1,0 +1,75 @@
+# wadup — build rules.
+#   make            CLI at build/wadup, example modules at build/examples/*.wasm
+#   make asan       the same CLI built with AddressSanitizer + UBSan at build/asan/wadup
+#   make test       unit tests + end-to-end tests, normal and sanitizer builds
+CC       ?= cc
+CFLAGS_BASE = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -Isrc
+CFLAGS   ?= -O2
+LDLIBS   = -ldl -lpthread -ljansson -lcrypto -lrt -lm
+LDFLAGS_BIN = -rdynamic
+
+SRC      := $(sort $(wildcard src/*/*.c))
+LIB_SRC  := $(filter-out src/cli/%,$(SRC))
+CLI_SRC  := $(filter src/cli/%,$(SRC))
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+
+B        ?= build
+SAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+OBJ_DIR  = $(B)/obj
+LIB_OBJ  = $(LIB_SRC:%.c=$(OBJ_DIR)/%.o)
+CLI_OBJ  = $(CLI_SRC:%.c=$(OBJ_DIR)/%.o)
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+
+# Guest toolchain: Debian clang-19 for wasm32-wasi against a minimal sysroot
+# holding only Debian's wasi-libc (so host headers are never picked up).
+WASM_CC     = clang-19
+SYSROOT     = build/wasi-sysroot
+WASM_CFLAGS = --target=wasm32-wasi --sysroot=$(SYSROOT) -O2 -Wall -Wextra -Werror -Iguest/c
+WASM_REACTOR = -mexec-model=reactor
+EXAMPLES    = $(sort $(notdir $(wildcard examples/*/module.c)))
+EXAMPLE_DIRS = $(filter-out examples/hostile,$(sort $(dir $(wildcard examples/*/module.c))))
+EXAMPLE_WASM = $(patsubst examples/%/,build/examples/%.wasm,$(EXAMPLE_DIRS))
+HOSTILE_C    = $(sort $(wildcard examples/hostile/*.c))
+HOSTILE_WASM = $(patsubst examples/hostile/%.c,build/examples/hostile/%.wasm,$(HOSTILE_C))
+
+.PHONY: all asan unit-bins examples test clean
+all: $(B)/wadup examples
+
+$(B)/wadup: $(LIB_OBJ) $(CLI_OBJ)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) $(LDFLAGS_BIN) -o $@ $^ $(LDLIBS)
+
+$(OBJ_DIR)/%.o: %.c $(wildcard src/*/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) -c -o $@ $<
+
+$(B)/tests/%: tests/unit/%.c $(LIB_OBJ) tests/unit/test.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) -Itests/unit $(LDFLAGS_BIN) -o $@ $< $(LIB_OBJ) $(LDLIBS)
+
+unit-bins: $(UNIT_BIN)
+
+asan:
+	$(MAKE) B=build/asan CFLAGS="-O1 $(SAN_FLAGS)" build/asan/wadup unit-bins
+
+$(SYSROOT)/.stamp:
+	@mkdir -p $(SYSROOT)/include $(SYSROOT)/lib
+	ln -sfn /usr/include/wasm32-wasi $(SYSROOT)/include/wasm32-wasi
+	ln -sfn /usr/lib/wasm32-wasi $(SYSROOT)/lib/wasm32-wasi
+	@touch $@
+
+examples: $(EXAMPLE_WASM) $(HOSTILE_WASM)
+
+build/examples/%.wasm: examples/%/module.c guest/c/wadup.h $(SYSROOT)/.stamp
+	@mkdir -p $(dir $@)
+	$(WASM_CC) $(WASM_CFLAGS) $(WASM_REACTOR) $(shell cat examples/$*/build.flags 2>/dev/null) -o $@ $<
+
+build/examples/hostile/%.wasm: examples/hostile/%.c guest/c/wadup.h $(SYSROOT)/.stamp
+	@mkdir -p $(dir $@)
+	$(WASM_CC) $(WASM_CFLAGS) $(shell sed -n 's|^// build-flags: ||p' $<) -o $@ $<
+
+test: all asan
+	./scripts/test.sh
+
+clean:
+	rm -rf build
