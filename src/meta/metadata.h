@@ -1,5 +1,5 @@
 /* metadata.h — the module metadata protocol: parse and validate the JSON a
- * module writes to /metadata/*.json, and the sub-content descriptors it
+ * module writes to /metadata/<name>.json, and the sub-content descriptors it
  * writes to /subcontent/metadata_N.json.
  *
  * Metadata file (compatible with the original WADUP):

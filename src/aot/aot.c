@@ -1,0 +1,394 @@
+/* aot.c — wasm2c + C compiler pipeline and the compiled-object cache
+ * (see aot.h for the contract). */
+#include "aot/aot.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/buf.h"
+
+extern char **environ;
+
+/* Flags for gcc that wasm2c output needs for conformance, plus guard
+ * probing so a large native frame cannot jump over the stack guard. */
+static const char *const aot_cflags[] = {
+    "-shared", "-fPIC", "-O2", "-fno-optimize-sibling-calls", "-frounding-math", "-fsignaling-nans",
+    "-fstack-clash-protection", "-fvisibility=hidden", "-w",
+};
+#define AOT_NCFLAGS (sizeof aot_cflags / sizeof *aot_cflags)
+
+static char *aot_strdup_printf(const char *fmt, const char *a, const char *b) {
+    buf_t m = BUF_INIT;
+    if (buf_printf(&m, fmt, a, b) != 0) { buf_free(&m); return NULL; }
+    return buf_steal(&m);
+}
+
+/* ---- running tools ---- */
+
+/* aot_run: run argv with stdout+stderr appended to `out` (capped at
+ * 64 KiB). Returns the exit status, or -1 if it could not be started. */
+static int aot_run(char *const argv[], buf_t *out) {
+    int pipefd[2];
+    if (pipe2(pipefd, O_CLOEXEC) != 0) return -1;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
+    pid_t pid;
+    int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(pipefd[1]);
+    if (rc != 0) { close(pipefd[0]); return -1; }
+    char chunk[4096];
+    ssize_t n;
+    while ((n = read(pipefd[0], chunk, sizeof chunk)) != 0) {
+        if (n < 0) { if (errno == EINTR) continue; break; }
+        if (out && out->len < 65536) buf_append(out, chunk, (size_t)n);
+    }
+    close(pipefd[0]);
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* aot_first_line: the first line of a tool's version output. */
+static int aot_first_line(char *const argv[], buf_t *into) {
+    buf_t out = BUF_INIT;
+    int rc = aot_run(argv, &out);
+    if (rc == 0) {
+        const char *s = buf_cstr(&out);
+        size_t n = strcspn(s, "\n");
+        buf_append(into, s, n);
+    }
+    buf_free(&out);
+    return rc;
+}
+
+/* ---- configuration ---- */
+
+static char *aot_default_cache_dir(void) {
+    const char *env = getenv("WADUP_CACHE_DIR");
+    if (env && *env) return strdup(env);
+    env = getenv("XDG_CACHE_HOME");
+    if (env && *env) return aot_strdup_printf("%s/%s", env, "wadup");
+    env = getenv("HOME");
+    if (env && *env) return aot_strdup_printf("%s/%s", env, ".cache/wadup");
+    return NULL;
+}
+
+/* aot_make_dirs: mkdir -p with mode 0700 for what is created. */
+static int aot_make_dirs(const char *path) {
+    char *p = strdup(path);
+    if (!p) return -1;
+    for (char *s = p + 1; *s; s++) {
+        if (*s != '/') continue;
+        *s = 0;
+        if (mkdir(p, 0700) != 0 && errno != EEXIST) { free(p); return -1; }
+        *s = '/';
+    }
+    int rc = mkdir(p, 0700) != 0 && errno != EEXIST ? -1 : 0;
+    free(p);
+    return rc;
+}
+
+/* aot_check_safe_dir: code is loaded from here, so it must be a real
+ * directory owned by us and writable by nobody else. */
+static int aot_check_safe_dir(const char *dir, char **err) {
+    struct stat st;
+    if (lstat(dir, &st) != 0) {
+        *err = aot_strdup_printf("cache directory %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        *err = aot_strdup_printf("cache directory %s is not a directory%s", dir, "");
+        return -1;
+    }
+    if (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+        *err = aot_strdup_printf("refusing to load native code from %s: it must be owned by you and not "
+                                 "writable by group or others%s", dir, "");
+        return -1;
+    }
+    return 0;
+}
+
+static int aot_probe_identity(aot_config_t *cfg, char **err) {
+    buf_t id = BUF_INIT;
+    char *cc_argv[] = {cfg->cc, "--version", NULL};
+    char *w2c_argv[] = {"wasm2c", "--version", NULL};
+    buf_printf(&id, "wadup-aot-abi-%d|", AOT_ABI_VERSION);
+    if (aot_first_line(cc_argv, &id) != 0) {
+        *err = aot_strdup_printf("cannot run the C compiler '%s' (set WADUP_CC or install gcc)%s", cfg->cc, "");
+        buf_free(&id);
+        return -1;
+    }
+    buf_append_str(&id, "|wasm2c ");
+    if (aot_first_line(w2c_argv, &id) != 0) {
+        *err = aot_strdup_printf("cannot run wasm2c (install Debian's wabt package)%s%s", "", "");
+        buf_free(&id);
+        return -1;
+    }
+    for (size_t i = 0; i < AOT_NCFLAGS; i++) buf_printf(&id, "|%s", aot_cflags[i]);
+    cfg->identity = buf_steal(&id);
+    return cfg->identity ? 0 : -1;
+}
+
+int aot_config_init(aot_config_t *cfg, const char *cache_dir, char **err) {
+    memset(cfg, 0, sizeof *cfg);
+    *err = NULL;
+    const char *cc = getenv("WADUP_CC");
+    cfg->cc = strdup(cc && *cc ? cc : "cc");
+    cfg->cache_dir = cache_dir ? strdup(cache_dir) : aot_default_cache_dir();
+    if (!cfg->cc || !cfg->cache_dir) {
+        *err = strdup(cfg->cc ? "no cache directory: set --cache-dir, WADUP_CACHE_DIR or HOME" : "out of memory");
+        aot_config_free(cfg);
+        return -1;
+    }
+    if (aot_make_dirs(cfg->cache_dir) != 0) {
+        *err = aot_strdup_printf("cannot create cache directory %s: %s", cfg->cache_dir, strerror(errno));
+    } else if (aot_check_safe_dir(cfg->cache_dir, err) == 0 && aot_probe_identity(cfg, err) == 0) {
+        return 0;
+    }
+    aot_config_free(cfg);
+    return -1;
+}
+
+void aot_config_free(aot_config_t *cfg) {
+    free(cfg->cache_dir);
+    free(cfg->cc);
+    free(cfg->identity);
+    memset(cfg, 0, sizeof *cfg);
+}
+
+/* ---- cache key ---- */
+
+int aot_key(const aot_config_t *cfg, const wmod_t *m, const uint8_t *bytes, char key[65]) {
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (!ctx) return -1;
+    int ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+    ok = ok && EVP_DigestUpdate(ctx, cfg->identity, strlen(cfg->identity) + 1);
+    for (uint32_t i = 0; ok && i < m->nsections; i++) {
+        const wmod_section_t *s = &m->sections[i];
+        if (s->id != 0) ok = EVP_DigestUpdate(ctx, bytes + s->offset, s->size);
+    }
+    unsigned char digest[32];
+    unsigned int len = 0;
+    ok = ok && EVP_DigestFinal_ex(ctx, digest, &len);
+    EVP_MD_CTX_free(ctx);
+    if (!ok || len != 32) return -1;
+    for (int i = 0; i < 32; i++) snprintf(key + i * 2, 3, "%02x", digest[i]);
+    return 0;
+}
+
+/* ---- compilation ---- */
+
+static int aot_write_file(const char *path, const void *data, size_t len) {
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return -1;
+    const uint8_t *p = data;
+    while (len) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0) { if (errno == EINTR) continue; close(fd); return -1; }
+        p += n;
+        len -= (size_t)n;
+    }
+    return close(fd);
+}
+
+/* aot_write_stripped: the module without custom sections (what the key
+ * covers), so the compiled code depends on nothing else. */
+static int aot_write_stripped(const char *path, const wmod_t *m, const uint8_t *bytes) {
+    buf_t w = BUF_INIT;
+    int rc = buf_append(&w, bytes, 8);
+    for (uint32_t i = 0; rc == 0 && i < m->nsections; i++)
+        if (m->sections[i].id != 0) rc = buf_append(&w, bytes + m->sections[i].offset, m->sections[i].size);
+    if (rc == 0) rc = aot_write_file(path, w.data, w.len);
+    buf_free(&w);
+    return rc;
+}
+
+static const wmod_functype_t *aot_export_type(const wmod_t *m, const char *name) {
+    const wmod_export_t *e = wmod_find_export(m, name);
+    return e && e->kind == WMOD_EXT_FUNC ? wmod_func_type(m, e->index) : NULL;
+}
+
+static bool aot_is_void_void(const wmod_functype_t *t) { return t && t->nparams == 0 && t->nresults == 0; }
+
+/* aot_glue_source: the glue file for module `m` (see aot_glue.h). */
+static int aot_glue_source(const wmod_t *m, buf_t *g) {
+    const wmod_functype_t *process = aot_export_type(m, "process");
+    bool has_wasi = false;
+    for (uint32_t i = 0; i < m->nimports; i++)
+        if (strcmp(m->imports[i].module, "wasi_snapshot_preview1") == 0) has_wasi = true;
+    const wmod_export_t *mem = wmod_find_export(m, "memory");
+    int rc = 0;
+    rc |= buf_append_str(g, "#include \"module.h\"\n" AOT_GLUE_STRUCT_TEXT);
+    rc |= buf_append_str(g, "static void g_init(void) { Z_mod_init_module(); }\n");
+    rc |= buf_printf(g, "static void g_instantiate(void *i, void *w) { %s }\n",
+                     has_wasi ? "Z_mod_instantiate((Z_mod_instance_t *)i, (struct Z_wasi_snapshot_preview1_instance_t *)w);"
+                              : "(void)w; Z_mod_instantiate((Z_mod_instance_t *)i);");
+    bool mem_ok = mem && mem->kind == WMOD_EXT_MEMORY;
+    rc |= buf_printf(g, "static wasm_rt_memory_t *g_memory(void *i) { %s }\n",
+                     mem_ok ? "return Z_modZ_memory((Z_mod_instance_t *)i);" : "(void)i; return 0;");
+    bool p_i32 = process && process->nparams == 0 && process->nresults == 1 && process->results[0] == WMOD_I32;
+    bool p_void = aot_is_void_void(process);
+    if (p_i32) rc |= buf_append_str(g, "static uint32_t g_process(void *i) { return Z_modZ_process((Z_mod_instance_t *)i); }\n");
+    if (p_void) rc |= buf_append_str(g, "static void g_process(void *i) { Z_modZ_process((Z_mod_instance_t *)i); }\n");
+    bool init = aot_is_void_void(aot_export_type(m, "_initialize"));
+    bool start = aot_is_void_void(aot_export_type(m, "_start"));
+    if (init) rc |= buf_append_str(g, "static void g_initialize(void *i) { Z_modZ__initialize((Z_mod_instance_t *)i); }\n");
+    if (start) rc |= buf_append_str(g, "static void g_start(void *i) { Z_modZ__start((Z_mod_instance_t *)i); }\n");
+    rc |= buf_printf(g,
+                     "__attribute__((visibility(\"default\"))) const aot_glue_t wadup_glue = {\n"
+                     "  %d, (uint32_t)sizeof(Z_mod_instance_t), g_init, g_instantiate, g_memory,\n"
+                     "  %s, %s, %s, %s };\n",
+                     AOT_ABI_VERSION, p_i32 ? "g_process" : "0", p_void ? "g_process" : "0",
+                     init ? "g_initialize" : "0", start ? "g_start" : "0");
+    return rc ? -1 : 0;
+}
+
+static void aot_remove_tree(const char *dir) {
+    static const char *const files[] = {"module.wasm", "module.c", "module.h", "glue.c", "module.so"};
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        char *p = aot_strdup_printf("%s/%s", dir, files[i]);
+        if (p) unlink(p);
+        free(p);
+    }
+    rmdir(dir);
+}
+
+static double aot_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* aot_compile_in: translate and compile into tmp/module.so. */
+static int aot_compile_in(const aot_config_t *cfg, const char *tmp, const wmod_t *m, const uint8_t *bytes,
+                          buf_t *log) {
+    char *wasm = aot_strdup_printf("%s/%s", tmp, "module.wasm");
+    char *csrc = aot_strdup_printf("%s/%s", tmp, "module.c");
+    char *glue = aot_strdup_printf("%s/%s", tmp, "glue.c");
+    char *so = aot_strdup_printf("%s/%s", tmp, "module.so");
+    int rc = -1;
+    buf_t g = BUF_INIT;
+    if (!wasm || !csrc || !glue || !so) goto done;
+    if (aot_write_stripped(wasm, m, bytes) != 0 || aot_glue_source(m, &g) != 0 ||
+        aot_write_file(glue, g.data, g.len) != 0) {
+        buf_printf(log, "cannot write temporary files in %s: %s", tmp, strerror(errno));
+        goto done;
+    }
+    char *w2c[] = {"wasm2c", "--no-debug-names", "-n", "mod", "-o", csrc, wasm, NULL};
+    if (aot_run(w2c, log) != 0) {
+        buf_append_str(log, "(wasm2c rejected the module)");
+        goto done;
+    }
+    char *cc[AOT_NCFLAGS + 8];
+    size_t n = 0;
+    cc[n++] = cfg->cc;
+    for (size_t i = 0; i < AOT_NCFLAGS; i++) cc[n++] = (char *)aot_cflags[i];
+    cc[n++] = "-o"; cc[n++] = so; cc[n++] = csrc; cc[n++] = glue; cc[n++] = "-lm"; cc[n] = NULL;
+    if (aot_run(cc, log) != 0) {
+        buf_append_str(log, "(the C compiler failed)");
+        goto done;
+    }
+    rc = 0;
+done:
+    buf_free(&g);
+    free(wasm); free(csrc); free(glue); free(so);
+    return rc;
+}
+
+/* aot_compile: compile into the cache under `final_path` atomically. */
+static int aot_compile(const aot_config_t *cfg, const wmod_t *m, const uint8_t *bytes, size_t size,
+                       const char *name, const char *final_path, char **err) {
+    char *tmp = aot_strdup_printf("%s/%s", cfg->cache_dir, "tmp-XXXXXX");
+    if (!tmp || !mkdtemp(tmp)) {
+        *err = aot_strdup_printf("cannot create a temporary directory in %s: %s", cfg->cache_dir, strerror(errno));
+        free(tmp);
+        return -1;
+    }
+    if (!cfg->quiet)
+        fprintf(stderr, "wadup: compiling %s (%zu KiB of code) to native code; large modules take minutes...\n",
+                name, (m->code_size + 1023) / 1024);
+    (void)size;
+    double t0 = aot_now();
+    buf_t log = BUF_INIT;
+    int rc = aot_compile_in(cfg, tmp, m, bytes, &log);
+    if (rc == 0) {
+        char *so = aot_strdup_printf("%s/%s", tmp, "module.so");
+        rc = so && rename(so, final_path) == 0 ? 0 : -1;
+        if (rc != 0) buf_printf(&log, "cannot move the compiled object into %s: %s", final_path, strerror(errno));
+        free(so);
+    }
+    if (rc == 0 && !cfg->quiet) fprintf(stderr, "wadup: compiled %s in %.1f s\n", name, aot_now() - t0);
+    if (rc != 0) *err = aot_strdup_printf("compiling %s failed: %s", name, buf_cstr(&log));
+    buf_free(&log);
+    aot_remove_tree(tmp);
+    free(tmp);
+    return rc;
+}
+
+/* aot_open: dlopen a cached object and check its glue. */
+static int aot_open(const char *path, aot_object_t *obj, char **err) {
+    obj->handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!obj->handle) {
+        *err = aot_strdup_printf("cannot load compiled object %s: %s", path, dlerror());
+        return -1;
+    }
+    obj->glue = dlsym(obj->handle, "wadup_glue");
+    if (!obj->glue || obj->glue->abi_version != AOT_ABI_VERSION) {
+        *err = aot_strdup_printf("compiled object %s has no compatible wadup_glue%s", path, "");
+        dlclose(obj->handle);
+        return -1;
+    }
+    obj->glue->init_module();
+    return 0;
+}
+
+int aot_load(const aot_config_t *cfg, const wmod_t *m, const uint8_t *bytes, size_t size,
+             const char *name, aot_object_t **out, bool *compiled, char **err) {
+    *err = NULL;
+    *compiled = false;
+    aot_object_t *obj = calloc(1, sizeof *obj);
+    if (!obj || aot_key(cfg, m, bytes, obj->key) != 0) {
+        free(obj);
+        *err = strdup("out of memory computing the cache key");
+        return -1;
+    }
+    buf_t path = BUF_INIT;
+    if (buf_printf(&path, "%s/%s.so", cfg->cache_dir, obj->key) != 0) {
+        free(obj);
+        *err = strdup("out of memory");
+        return -1;
+    }
+    if (access(buf_cstr(&path), F_OK) != 0) {
+        if (aot_compile(cfg, m, bytes, size, name, buf_cstr(&path), err) != 0) goto fail;
+        *compiled = true;
+    }
+    if (aot_open(buf_cstr(&path), obj, err) != 0) goto fail;
+    buf_free(&path);
+    *out = obj;
+    return 0;
+fail:
+    buf_free(&path);
+    free(obj);
+    return -1;
+}
+
+void aot_unload(aot_object_t *obj) {
+    if (!obj) return;
+    /* Objects stay mapped: function types registered from them are shared
+     * process-wide and closing is not worth the risk of dangling code. */
+    free(obj);
+}

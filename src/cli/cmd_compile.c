@@ -1,0 +1,104 @@
+/* cmd_compile.c — `wadup compile`: compile modules to native code ahead of
+ * time so later runs start at once. Arguments are .wasm files or
+ * directories (their *.wasm files, sorted, not recursive). */
+#include <dirent.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "cli/cli.h"
+
+static int compile_one(const aot_config_t *cfg, const char *path) {
+    eng_module_t *m;
+    eng_error_t err = {0};
+    if (eng_module_open(path, &m, &err) != 0) {
+        fprintf(stderr, "wadup: %s: %s%s%s\n", path, err.kind ? err.kind : "", err.kind ? ": " : "", err.message);
+        eng_error_clear(&err);
+        return -1;
+    }
+    bool compiled;
+    int rc = eng_module_compile(m, cfg, &compiled, &err);
+    if (rc != 0) {
+        fprintf(stderr, "wadup: %s: %s\n", path, err.message);
+        eng_error_clear(&err);
+    } else {
+        printf("%s\t%s\t%s\n", m->name, compiled ? "compiled" : "cached", m->object->key);
+    }
+    eng_module_free(m);
+    return rc;
+}
+
+static int compare_names(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* compile_dir: every *.wasm directly in dir, in sorted order. */
+static int compile_dir(const aot_config_t *cfg, const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) { cli_error("cannot open %s: %m", dir); return -1; }
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    int rc = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len <= 5 || strcmp(e->d_name + len - 5, ".wasm") != 0) continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            char **grown = realloc(names, cap * sizeof *grown);
+            if (!grown) { rc = -1; break; }
+            names = grown;
+        }
+        buf_t p = BUF_INIT;
+        buf_printf(&p, "%s/%s", dir, e->d_name);
+        names[n++] = buf_steal(&p);
+    }
+    closedir(d);
+    qsort(names, n, sizeof *names, compare_names);
+    for (size_t i = 0; i < n; i++) {
+        if (compile_one(cfg, names[i]) != 0) rc = -1;
+        free(names[i]);
+    }
+    free(names);
+    if (n == 0) fprintf(stderr, "wadup: no .wasm files in %s\n", dir);
+    return rc;
+}
+
+int cli_compile(int argc, char **argv) {
+    static const struct option opts[] = {{"cache-dir", required_argument, 0, 'c'}, {"quiet", no_argument, 0, 'q'},
+                                         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    const char *cache_dir = NULL;
+    bool quiet = false;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+        if (c == 'c') cache_dir = optarg;
+        else if (c == 'q') quiet = true;
+        else {
+            fprintf(c == 'h' ? stdout : stderr,
+                    "usage: wadup compile [--cache-dir DIR] [-q] MODULE.wasm|DIR...\n"
+                    "Compiles each module to native code into the cache; prints name, compiled|cached, key.\n");
+            return c == 'h' ? CLI_OK : CLI_USAGE;
+        }
+    }
+    if (optind >= argc) return cli_error("compile needs at least one module or directory");
+    aot_config_t cfg;
+    char *err = NULL;
+    if (aot_config_init(&cfg, cache_dir, &err) != 0) {
+        cli_error("%s", err);
+        free(err);
+        return CLI_USAGE;
+    }
+    cfg.quiet = quiet;
+    int failed = 0;
+    for (int i = optind; i < argc; i++) {
+        struct stat st;
+        if (stat(argv[i], &st) != 0) { cli_error("cannot read %s: %m", argv[i]); failed = 1; continue; }
+        if ((S_ISDIR(st.st_mode) ? compile_dir(&cfg, argv[i]) : compile_one(&cfg, argv[i])) != 0) failed = 1;
+    }
+    aot_config_free(&cfg);
+    return failed ? CLI_MODULE_FAILED : CLI_OK;
+}

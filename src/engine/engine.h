@@ -1,0 +1,130 @@
+/* engine.h — running one module on one content, start to finish.
+ *
+ * A module (eng_module_t) is a .wasm file that has been mapped, read by the
+ * wasm reader, checked against what wadup provides (imports, exports,
+ * embedded files) and compiled (aot/). A slot (eng_slot_t) is one module on
+ * one worker thread: it keeps the module's table definitions and, for
+ * reactors, the live instance that is reused from one content to the next
+ * and discarded after any trap. eng_run runs the module on one content and
+ * returns everything it produced, or exactly why it failed.
+ *
+ * eng_run must be called on a thread started by rt_thread_spawn. */
+#ifndef WADUP_ENGINE_ENGINE_H
+#define WADUP_ENGINE_ENGINE_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "aot/aot.h"
+#include "meta/metadata.h"
+#include "util/buf.h"
+#include "util/mapped_file.h"
+#include "wasm/wasm_module.h"
+
+/* Error kinds (the `error_kind` of results). */
+#define ENG_KIND_INVALID_MODULE "invalid_module"
+#define ENG_KIND_INSTANTIATE "instantiate"
+#define ENG_KIND_MODULE_ERROR "module_error"
+#define ENG_KIND_EXIT "exit"
+#define ENG_KIND_METADATA "metadata_error"
+#define ENG_KIND_MEMORY_LIMIT "memory_limit"
+
+typedef struct eng_limits {
+    uint64_t max_memory;   /* bytes held by one instance: linear memory, files, emitted bytes */
+    uint64_t max_stack;    /* native stack for guest code (used when spawning threads) */
+    uint64_t timeout_ms;   /* per call (instantiation and each content); 0 = none */
+    size_t max_output;     /* bytes captured per stream per call */
+} eng_limits_t;
+
+#define ENG_DEFAULT_MAX_MEMORY ((uint64_t)1 << 30)
+#define ENG_DEFAULT_MAX_STACK ((uint64_t)8 << 20)
+#define ENG_DEFAULT_TIMEOUT_MS 60000u
+#define ENG_DEFAULT_MAX_OUTPUT ((size_t)1 << 20)
+
+void eng_limits_default(eng_limits_t *l);
+
+typedef enum {
+    ENG_REACTOR,            /* exports process (+ optional _initialize) */
+    ENG_REACTOR_WITH_START, /* exports process and _start, no _initialize: _start runs once */
+    ENG_COMMAND,            /* exports _start only: a fresh instance per content */
+} eng_kind_t;
+
+const char *eng_kind_name(eng_kind_t k);
+
+typedef struct eng_file {
+    char *path;             /* absolute guest path */
+    const uint8_t *data;    /* points into the mapped module */
+    size_t size;
+} eng_file_t;
+
+typedef struct eng_module {
+    char *name;             /* file name without directory and .wasm */
+    char *path;
+    mapped_file_t file;
+    wmod_t info;
+    eng_kind_t kind;
+    eng_file_t *files;      /* embedded files (custom sections "wadup.file:<path>") */
+    size_t nfiles;
+    aot_object_t *object;   /* NULL until eng_module_compile */
+} eng_module_t;
+
+/* An error with its kind (NULL kind = an input error, such as an
+ * unreadable file, that is not the module's fault). */
+typedef struct eng_error {
+    const char *kind;
+    char *message;
+} eng_error_t;
+
+void eng_error_clear(eng_error_t *e);
+
+/* eng_module_open: map, read and check a module. On failure returns -1
+ * with err->kind = invalid_module, instantiate, or NULL (I/O error). */
+int eng_module_open(const char *path, eng_module_t **out, eng_error_t *err);
+/* eng_module_compile: load (compiling if needed) the native object. */
+int eng_module_compile(eng_module_t *m, const aot_config_t *cfg, bool *compiled, eng_error_t *err);
+void eng_module_free(eng_module_t *m);
+
+/* A content to process. */
+typedef struct eng_content {
+    const uint8_t *data;
+    size_t size;
+    const char *filename;
+    const char *uuid;
+    unsigned depth;
+} eng_content_t;
+
+/* One piece of sub-content emitted by a module. */
+typedef struct eng_emission {
+    char *filename;
+    bool is_slice;
+    uint64_t offset, length;   /* slice of the current content */
+    uint8_t *data;             /* bytes (owned) */
+    size_t size;
+} eng_emission_t;
+
+typedef struct eng_result {
+    bool success;
+    const char *error_kind;    /* NULL on success */
+    char *error;               /* NULL on success */
+    int64_t exit_code;         /* process()'s return value or the proc_exit code */
+    buf_t out, err;            /* captured stdout / stderr (raw bytes) */
+    bool out_truncated, err_truncated;
+    meta_batch_t metadata;     /* tables point into the slot's schema */
+    eng_emission_t *subcontent;
+    size_t nsubcontent, subcontent_cap;
+    double duration_ms;        /* time inside the module's entry point */
+    uint64_t peak_memory;      /* the instance's peak bytes */
+} eng_result_t;
+
+void eng_result_init(eng_result_t *r);
+void eng_result_free(eng_result_t *r);
+
+typedef struct eng_slot eng_slot_t;
+eng_slot_t *eng_slot_new(eng_module_t *m, const eng_limits_t *limits);
+void eng_slot_free(eng_slot_t *s);
+/* eng_slot_schema: the tables the module has defined so far. */
+const meta_schema_t *eng_slot_schema(const eng_slot_t *s);
+/* eng_run: run the slot's module on one content. Never fails as a call:
+ * every problem is described in *r (initialised by eng_run). */
+void eng_run(eng_slot_t *s, const eng_content_t *c, eng_result_t *r);
+
+#endif

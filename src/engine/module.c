@@ -1,0 +1,248 @@
+/* module.c — opening and checking modules before they are compiled:
+ * which kind of module it is, whether wadup provides every import with the
+ * right type, the exports wadup calls, and the files it embeds. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/engine.h"
+#include "wasi/wasi.h"
+
+#define ENG_FILE_SECTION_PREFIX "wadup.file:"
+
+void eng_limits_default(eng_limits_t *l) {
+    l->max_memory = ENG_DEFAULT_MAX_MEMORY;
+    l->max_stack = ENG_DEFAULT_MAX_STACK;
+    l->timeout_ms = ENG_DEFAULT_TIMEOUT_MS;
+    l->max_output = ENG_DEFAULT_MAX_OUTPUT;
+}
+
+const char *eng_kind_name(eng_kind_t k) {
+    switch (k) {
+    case ENG_REACTOR: return "reactor (exports process)";
+    case ENG_REACTOR_WITH_START: return "reactor with _start (process; _start runs once per instance)";
+    case ENG_COMMAND: return "command (exports _start; fresh instance per content)";
+    }
+    return "unknown";
+}
+
+void eng_error_clear(eng_error_t *e) {
+    free(e->message);
+    e->message = NULL;
+    e->kind = NULL;
+}
+
+static int eng_fail(eng_error_t *e, const char *kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int eng_fail(eng_error_t *e, const char *kind, const char *fmt, ...) {
+    buf_t m = BUF_INIT;
+    va_list ap;
+    va_start(ap, fmt);
+    buf_vprintf(&m, fmt, ap);
+    va_end(ap);
+    e->kind = kind;
+    e->message = buf_steal(&m);
+    return -1;
+}
+
+/* eng_signature_text: "(i32, i64) -> i32" for a WASI signature string. */
+static void eng_signature_text(const char *sig, char *out, size_t outlen) {
+    buf_t b = BUF_INIT;
+    buf_append_str(&b, "(");
+    const char *p = sig;
+    for (bool first = true; *p && *p != ':'; p++, first = false)
+        buf_printf(&b, "%s%s", first ? "" : ", ", *p == 'I' ? "i64" : "i32");
+    buf_append_str(&b, ") -> ");
+    buf_append_str(&b, p[0] == ':' && p[1] ? (p[1] == 'I' ? "i64" : "i32") : "()");
+    snprintf(out, outlen, "%s", buf_cstr(&b));
+    buf_free(&b);
+}
+
+static bool eng_sig_matches(const char *sig, const wmod_functype_t *t) {
+    const char *colon = strchr(sig, ':');
+    size_t np = (size_t)(colon - sig), nr = strlen(colon + 1);
+    if (t->nparams != np || t->nresults != nr) return false;
+    for (size_t i = 0; i < np; i++)
+        if (t->params[i] != (sig[i] == 'I' ? WMOD_I64 : WMOD_I32)) return false;
+    for (size_t i = 0; i < nr; i++)
+        if (t->results[i] != (colon[1 + i] == 'I' ? WMOD_I64 : WMOD_I32)) return false;
+    return true;
+}
+
+/* eng_check_imports: every import must be a wasi_snapshot_preview1
+ * function that wadup provides, with exactly the type wadup provides. */
+static int eng_check_imports(const wmod_t *m, eng_error_t *err) {
+    for (uint32_t i = 0; i < m->nimports; i++) {
+        const wmod_import_t *im = &m->imports[i];
+        char have[256], want[256];
+        if (im->kind != WMOD_EXT_FUNC)
+            return eng_fail(err, ENG_KIND_INSTANTIATE,
+                            "unsupported import %s.%s (%s): wadup provides only wasi_snapshot_preview1 functions; "
+                            "modules must define their own memory, tables and globals",
+                            im->module, im->name, wmod_extern_kind_name(im->kind));
+        const wmod_functype_t *t = im->type_index < m->ntypes ? &m->types[im->type_index] : NULL;
+        if (t) wmod_format_functype(t, have, sizeof have);
+        else snprintf(have, sizeof have, "type %u", im->type_index);
+        const char *sig = strcmp(im->module, "wasi_snapshot_preview1") == 0 ? wasi_import_signature(im->name) : NULL;
+        if (!sig)
+            return eng_fail(err, ENG_KIND_INSTANTIATE,
+                            "unknown import %s.%s (func %s): wadup provides only the wasi_snapshot_preview1 functions",
+                            im->module, im->name, have);
+        if (!t || !eng_sig_matches(sig, t)) {
+            eng_signature_text(sig, want, sizeof want);
+            return eng_fail(err, ENG_KIND_INSTANTIATE, "import %s.%s has type %s but wadup provides %s",
+                            im->module, im->name, have, want);
+        }
+    }
+    return 0;
+}
+
+static const wmod_functype_t *eng_export_func(const wmod_t *m, const char *name, bool *present) {
+    const wmod_export_t *e = wmod_find_export(m, name);
+    *present = e != NULL;
+    return e && e->kind == WMOD_EXT_FUNC ? wmod_func_type(m, e->index) : NULL;
+}
+
+/* eng_classify: the module kind from its exports. */
+static int eng_classify(eng_module_t *mod, eng_error_t *err) {
+    const wmod_t *m = &mod->info;
+    bool has_process, has_start, has_init;
+    const wmod_functype_t *process = eng_export_func(m, "process", &has_process);
+    const wmod_functype_t *start = eng_export_func(m, "_start", &has_start);
+    const wmod_functype_t *init = eng_export_func(m, "_initialize", &has_init);
+    char have[256];
+    if (has_process) {
+        bool ok = process && process->nparams == 0 &&
+                  (process->nresults == 0 || (process->nresults == 1 && process->results[0] == WMOD_I32));
+        if (!ok) {
+            if (process) wmod_format_functype(process, have, sizeof have);
+            else snprintf(have, sizeof have, "a non-function");
+            return eng_fail(err, ENG_KIND_INVALID_MODULE,
+                            "export 'process' is %s; wadup calls process as () -> i32 or () -> ()", have);
+        }
+    }
+    if ((has_start && !(start && start->nparams == 0 && start->nresults == 0)) ||
+        (has_init && !(init && init->nparams == 0 && init->nresults == 0)))
+        return eng_fail(err, ENG_KIND_INVALID_MODULE, "exports _start and _initialize must be functions () -> ()");
+    if (has_process) mod->kind = has_start && !has_init ? ENG_REACTOR_WITH_START : ENG_REACTOR;
+    else if (has_start) mod->kind = ENG_COMMAND;
+    else return eng_fail(err, ENG_KIND_INVALID_MODULE, "the module exports neither 'process' nor '_start'");
+    return 0;
+}
+
+static int eng_check_memory(const wmod_t *m, eng_error_t *err) {
+    if (m->nmemories > 1)
+        return eng_fail(err, ENG_KIND_INVALID_MODULE, "unsupported: the module defines %u memories (at most 1)",
+                        m->nmemories);
+    if (m->nmemories == 1 && (m->memories[0].is64 || m->memories[0].shared))
+        return eng_fail(err, ENG_KIND_INVALID_MODULE, "unsupported: %s memory",
+                        m->memories[0].is64 ? "64-bit" : "shared");
+    const wmod_export_t *mem = wmod_find_export(m, "memory");
+    if (m->nimported_funcs > 0 && !(mem && mem->kind == WMOD_EXT_MEMORY))
+        return eng_fail(err, ENG_KIND_INVALID_MODULE,
+                        "the module imports WASI functions but does not export its memory as 'memory'");
+    return 0;
+}
+
+/* eng_valid_file_path: absolute, no "." or ".." or empty components, and
+ * outside the areas wadup manages. */
+static bool eng_valid_file_path(const char *p) {
+    if (p[0] != '/' || p[1] == 0) return false;
+    for (const char *s = p; *s;) {
+        s++;
+        size_t n = strcspn(s, "/");
+        if (n == 0 || n > 255 || (n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.')) return false;
+        s += n;
+    }
+    static const char *const reserved[] = {"/data.bin", "/tmp", "/metadata", "/subcontent"};
+    for (size_t i = 0; i < sizeof reserved / sizeof *reserved; i++) {
+        size_t n = strlen(reserved[i]);
+        if (strncmp(p, reserved[i], n) == 0 && (p[n] == 0 || p[n] == '/')) return false;
+    }
+    return true;
+}
+
+static int eng_collect_files(eng_module_t *mod, eng_error_t *err) {
+    const wmod_t *m = &mod->info;
+    size_t prefix = strlen(ENG_FILE_SECTION_PREFIX);
+    mod->files = calloc(m->ncustoms ? m->ncustoms : 1, sizeof *mod->files);
+    if (!mod->files) return eng_fail(err, NULL, "out of memory");
+    for (uint32_t i = 0; i < m->ncustoms; i++) {
+        const wmod_custom_t *c = &m->customs[i];
+        if (strncmp(c->name, ENG_FILE_SECTION_PREFIX, prefix) != 0) continue;
+        const char *path = c->name + prefix;
+        if (!eng_valid_file_path(path))
+            return eng_fail(err, ENG_KIND_INVALID_MODULE,
+                            "embedded file section '%s': the path must be absolute, without '.', '..' or empty "
+                            "components, and outside /data.bin, /tmp, /metadata and /subcontent", c->name);
+        for (size_t j = 0; j < mod->nfiles; j++)
+            if (strcmp(mod->files[j].path, path) == 0)
+                return eng_fail(err, ENG_KIND_INVALID_MODULE, "file %s is embedded twice", path);
+        eng_file_t *f = &mod->files[mod->nfiles];
+        f->path = strdup(path);
+        if (!f->path) return eng_fail(err, NULL, "out of memory");
+        f->data = mod->file.data + c->offset;
+        f->size = c->size;
+        mod->nfiles++;
+    }
+    return 0;
+}
+
+static char *eng_module_name(const char *path) {
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    size_t n = strlen(base);
+    if (n > 5 && strcmp(base + n - 5, ".wasm") == 0) n -= 5;
+    return strndup(base, n);
+}
+
+int eng_module_open(const char *path, eng_module_t **out, eng_error_t *err) {
+    err->kind = NULL;
+    err->message = NULL;
+    eng_module_t *mod = calloc(1, sizeof *mod);
+    if (!mod) return eng_fail(err, NULL, "out of memory");
+    mod->name = eng_module_name(path);
+    mod->path = strdup(path);
+    if (!mod->name || !mod->path) { eng_module_free(mod); return eng_fail(err, NULL, "out of memory"); }
+    if (mapped_file_open(path, &mod->file) != 0) {
+        int e = errno;
+        eng_module_free(mod);
+        return eng_fail(err, NULL, "cannot read module %s: %s", path, strerror(e));
+    }
+    char msg[512];
+    int rc = 0;
+    if (wmod_parse(mod->file.data, mod->file.size, &mod->info, msg, sizeof msg) != 0)
+        rc = eng_fail(err, ENG_KIND_INVALID_MODULE, "%s", msg);
+    if (rc == 0) rc = eng_classify(mod, err);
+    if (rc == 0) rc = eng_check_memory(&mod->info, err);
+    if (rc == 0) rc = eng_check_imports(&mod->info, err);
+    if (rc == 0) rc = eng_collect_files(mod, err);
+    if (rc != 0) { eng_module_free(mod); return -1; }
+    *out = mod;
+    return 0;
+}
+
+int eng_module_compile(eng_module_t *m, const aot_config_t *cfg, bool *compiled, eng_error_t *err) {
+    *compiled = false;
+    if (m->object) return 0;
+    char *msg = NULL;
+    if (aot_load(cfg, &m->info, m->file.data, m->file.size, m->name, &m->object, compiled, &msg) != 0) {
+        eng_fail(err, ENG_KIND_INVALID_MODULE, "%s", msg ? msg : "compilation failed");
+        free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+void eng_module_free(eng_module_t *m) {
+    if (!m) return;
+    for (size_t i = 0; i < m->nfiles; i++) free(m->files[i].path);
+    free(m->files);
+    wmod_free(&m->info);
+    mapped_file_close(&m->file);
+    aot_unload(m->object);
+    free(m->name);
+    free(m->path);
+    free(m);
+}

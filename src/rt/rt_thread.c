@@ -1,0 +1,307 @@
+/* rt_thread.c — guest-capable threads, trap delivery and fault handling.
+ *
+ * Each thread started by rt_thread_spawn has a private state record
+ * (thread-local): its stack bounds and guard region, an alternate signal
+ * stack, a POSIX timer that signals only this thread, and the catch point
+ * of the guest call in progress. The SIGSEGV/SIGBUS handler turns a fault
+ * into a trap only when the thread is executing guest code and the address
+ * is in one of the current owner's memory reservations (out of bounds) or
+ * in the stack guard region (stack overflow); otherwise the previous
+ * handler is restored and the fault happens again for real. */
+#include "rt/rt.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RT_GUARD_SIZE (256u * 1024u)         /* below every guest stack */
+#define RT_HOST_HEADROOM (256u * 1024u)      /* stack a host call needs */
+#define RT_ALTSTACK_SIZE (64u * 1024u)
+#define RT_TIMER_SIGNAL (SIGRTMIN + 3)
+
+typedef struct rt_thread_state {
+    bool ready;
+    uintptr_t guard_lo, guard_hi;   /* [lo, hi): guard region below the stack */
+    uintptr_t stack_lo;             /* lowest usable stack address */
+    void *altstack;
+    timer_t timer;
+    bool has_timer;
+    sigjmp_buf *catch_point;        /* NULL when no guest call is running */
+    rt_owner_t *owner;
+    volatile sig_atomic_t in_guest; /* 1 while guest code (not host code) runs */
+    volatile sig_atomic_t timeout_pending;
+    uint32_t exit_code;
+} rt_thread_state_t;
+
+static __thread rt_thread_state_t rt_self;
+static struct sigaction rt_previous_segv, rt_previous_bus;
+
+struct rt_thread_handle {
+    pthread_t thread;
+    void *stack_map;
+    size_t stack_map_size;
+    size_t stack_size;
+    void *(*fn)(void *);
+    void *arg;
+};
+
+static const char *const rt_status_names[] = {
+    [RT_OK] = "success",
+    [RT_TRAP_OUT_OF_BOUNDS] = "out_of_bounds",
+    [RT_TRAP_INTEGER_OVERFLOW] = "integer_overflow",
+    [RT_TRAP_DIVIDE_BY_ZERO] = "integer_divide_by_zero",
+    [RT_TRAP_INVALID_CONVERSION] = "invalid_conversion",
+    [RT_TRAP_UNREACHABLE] = "unreachable",
+    [RT_TRAP_INDIRECT_CALL] = "indirect_call",
+    [RT_TRAP_UNCAUGHT_EXCEPTION] = "uncaught_exception",
+    [RT_TRAP_STACK_OVERFLOW] = "stack_overflow",
+    [RT_TRAP_TIMEOUT] = "timeout",
+    [RT_TRAP_EXIT] = "exit",
+    [RT_TRAP_MEMORY_LIMIT] = "memory_limit",
+    [RT_TRAP_HOST_ERROR] = "host_error",
+};
+
+static const char *const rt_status_messages[] = {
+    [RT_OK] = "completed",
+    [RT_TRAP_OUT_OF_BOUNDS] = "out-of-bounds memory or table access",
+    [RT_TRAP_INTEGER_OVERFLOW] = "integer overflow",
+    [RT_TRAP_DIVIDE_BY_ZERO] = "integer divide by zero",
+    [RT_TRAP_INVALID_CONVERSION] = "invalid conversion to integer",
+    [RT_TRAP_UNREACHABLE] = "unreachable instruction executed",
+    [RT_TRAP_INDIRECT_CALL] = "indirect call to a null or mistyped function",
+    [RT_TRAP_UNCAUGHT_EXCEPTION] = "uncaught wasm exception",
+    [RT_TRAP_STACK_OVERFLOW] = "call stack exhausted",
+    [RT_TRAP_TIMEOUT] = "timeout: the module ran longer than allowed",
+    [RT_TRAP_EXIT] = "the module called proc_exit",
+    [RT_TRAP_MEMORY_LIMIT] = "memory limit reached while instantiating",
+    [RT_TRAP_HOST_ERROR] = "the host ran out of memory serving the module",
+};
+
+const char *rt_status_name(rt_status_t s) {
+    return (unsigned)s < sizeof rt_status_names / sizeof *rt_status_names ? rt_status_names[s] : "unknown";
+}
+
+const char *rt_status_message(rt_status_t s) {
+    return (unsigned)s < sizeof rt_status_messages / sizeof *rt_status_messages ? rt_status_messages[s] : "unknown";
+}
+
+/* ---- signal handling ---- */
+
+/* rt_fault_is_guest_memory: is addr inside a linear-memory reservation of
+ * the owner currently running on this thread? */
+static bool rt_fault_is_guest_memory(uintptr_t addr) {
+    rt_owner_t *o = rt_self.owner;
+    if (!o) return false;
+    for (size_t i = 0; i < o->nregions; i++) {
+        const rt_region_t *r = &o->regions[i];
+        if (r->is_memory && addr >= (uintptr_t)r->base && addr - (uintptr_t)r->base < r->reserved)
+            return true;
+    }
+    return false;
+}
+
+static void rt_jump(rt_status_t status) {
+    rt_self.in_guest = 0;
+    siglongjmp(*rt_self.catch_point, (int)status);
+}
+
+static void rt_on_fault(int sig, siginfo_t *info, void *uctx) {
+    (void)uctx;
+    if (rt_self.ready && rt_self.in_guest && rt_self.catch_point) {
+        uintptr_t addr = (uintptr_t)info->si_addr;
+        if (addr >= rt_self.guard_lo && addr < rt_self.guard_hi) rt_jump(RT_TRAP_STACK_OVERFLOW);
+        if (rt_fault_is_guest_memory(addr)) rt_jump(RT_TRAP_OUT_OF_BOUNDS);
+    }
+    /* Not a guest fault: let the previous handler (or the default action)
+     * see the fault when the instruction runs again. */
+    sigaction(sig, sig == SIGSEGV ? &rt_previous_segv : &rt_previous_bus, NULL);
+}
+
+static void rt_on_timer(int sig, siginfo_t *info, void *uctx) {
+    (void)sig; (void)info; (void)uctx;
+    if (!rt_self.ready || !rt_self.catch_point) return;
+    if (rt_self.in_guest) rt_jump(RT_TRAP_TIMEOUT);
+    rt_self.timeout_pending = 1;
+}
+
+static pthread_once_t rt_init_once = PTHREAD_ONCE_INIT;
+static int rt_init_result = -1;
+
+static void rt_install_handlers(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = rt_on_fault;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGSEGV, &sa, &rt_previous_segv) != 0) return;
+    if (sigaction(SIGBUS, &sa, &rt_previous_bus) != 0) return;
+    sa.sa_sigaction = rt_on_timer;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    if (sigaction(RT_TIMER_SIGNAL, &sa, NULL) != 0) return;
+    rt_init_result = 0;
+}
+
+int rt_init(void) {
+    pthread_once(&rt_init_once, rt_install_handlers);
+    return rt_init_result;
+}
+
+/* ---- threads ---- */
+
+/* rt_thread_setup: per-thread state for a thread whose usable stack is
+ * [stack_lo, stack_lo + size) with the guard region just below. */
+static int rt_thread_setup(rt_thread_handle_t *h) {
+    memset(&rt_self, 0, sizeof rt_self);
+    rt_self.guard_lo = (uintptr_t)h->stack_map;
+    rt_self.guard_hi = rt_self.guard_lo + RT_GUARD_SIZE;
+    rt_self.stack_lo = rt_self.guard_hi;
+    rt_self.altstack = malloc(RT_ALTSTACK_SIZE);
+    if (!rt_self.altstack) return -1;
+    stack_t ss = {.ss_sp = rt_self.altstack, .ss_size = RT_ALTSTACK_SIZE, .ss_flags = 0};
+    if (sigaltstack(&ss, NULL) != 0) return -1;
+    struct sigevent sev;
+    memset(&sev, 0, sizeof sev);
+    sev.sigev_notify = SIGEV_THREAD_ID;
+    sev.sigev_signo = RT_TIMER_SIGNAL;
+    sev._sigev_un._tid = gettid();
+    if (timer_create(CLOCK_MONOTONIC, &sev, &rt_self.timer) != 0) return -1;
+    rt_self.has_timer = true;
+    rt_self.ready = true;
+    return 0;
+}
+
+static void rt_thread_teardown(void) {
+    rt_self.ready = false;
+    if (rt_self.has_timer) timer_delete(rt_self.timer);
+    stack_t ss = {.ss_sp = NULL, .ss_size = 0, .ss_flags = SS_DISABLE};
+    sigaltstack(&ss, NULL);
+    free(rt_self.altstack);
+    rt_self.altstack = NULL;
+}
+
+static void *rt_thread_main(void *p) {
+    rt_thread_handle_t *h = p;
+    if (rt_thread_setup(h) != 0) {
+        rt_thread_teardown();
+        return NULL;
+    }
+    void *result = h->fn(h->arg);
+    rt_thread_teardown();
+    return result;
+}
+
+int rt_thread_spawn(size_t stack_size, void *(*fn)(void *), void *arg, rt_thread_handle_t **out) {
+    if (rt_init() != 0) return -1;
+    long page = sysconf(_SC_PAGESIZE);
+    size_t pg = page > 0 ? (size_t)page : 4096;
+    stack_size = (stack_size + RT_HOST_HEADROOM * 2 + pg - 1) / pg * pg;
+    rt_thread_handle_t *h = calloc(1, sizeof *h);
+    if (!h) return -1;
+    h->stack_map_size = RT_GUARD_SIZE + stack_size;
+    h->stack_map = mmap(NULL, h->stack_map_size, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+    if (h->stack_map == MAP_FAILED) { free(h); return -1; }
+    if (mprotect(h->stack_map, RT_GUARD_SIZE, PROT_NONE) != 0) goto fail;
+    h->stack_size = stack_size;
+    h->fn = fn;
+    h->arg = arg;
+    pthread_attr_t attr;
+    if (pthread_attr_init(&attr) != 0) goto fail;
+    int rc = pthread_attr_setstack(&attr, (uint8_t *)h->stack_map + RT_GUARD_SIZE, stack_size);
+    if (rc == 0) rc = pthread_create(&h->thread, &attr, rt_thread_main, h);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) goto fail;
+    *out = h;
+    return 0;
+fail:
+    munmap(h->stack_map, h->stack_map_size);
+    free(h);
+    return -1;
+}
+
+void *rt_thread_join(rt_thread_handle_t *h) {
+    void *result = NULL;
+    pthread_join(h->thread, &result);
+    munmap(h->stack_map, h->stack_map_size);
+    free(h);
+    return result;
+}
+
+/* ---- guest calls ---- */
+
+static void rt_arm_timer(uint64_t timeout_ms) {
+    if (!timeout_ms || !rt_self.has_timer) return;
+    struct itimerspec its;
+    memset(&its, 0, sizeof its);
+    its.it_value.tv_sec = (time_t)(timeout_ms / 1000);
+    its.it_value.tv_nsec = (long)(timeout_ms % 1000) * 1000000L;
+    timer_settime(rt_self.timer, 0, &its, NULL);
+}
+
+static void rt_disarm_timer(void) {
+    if (!rt_self.has_timer) return;
+    struct itimerspec its;
+    memset(&its, 0, sizeof its);
+    timer_settime(rt_self.timer, 0, &its, NULL);
+}
+
+rt_status_t rt_call(rt_owner_t *owner, uint64_t timeout_ms, void (*fn)(void *), void *arg) {
+    if (!rt_self.ready) return RT_TRAP_HOST_ERROR;
+    sigjmp_buf catch_point;
+    sigjmp_buf *volatile previous = rt_self.catch_point;
+    rt_owner_t *volatile previous_owner = rt_self.owner;
+    volatile rt_status_t status = RT_OK;
+    int jumped = sigsetjmp(catch_point, 1);
+    if (jumped == 0) {
+        rt_self.owner = owner;
+        rt_self.timeout_pending = 0;
+        rt_self.catch_point = &catch_point;
+        rt_arm_timer(timeout_ms);
+        rt_self.in_guest = 1;
+        fn(arg);
+        rt_self.in_guest = 0;
+    } else {
+        status = (rt_status_t)jumped;
+    }
+    rt_self.in_guest = 0;
+    rt_disarm_timer();
+    rt_self.catch_point = previous;
+    rt_self.owner = previous_owner;
+    rt_self.timeout_pending = 0;
+    return status;
+}
+
+uint32_t rt_exit_code(void) { return rt_self.exit_code; }
+
+rt_owner_t *rt_current_owner(void) { return rt_self.owner; }
+
+bool rt_timeout_pending(void) { return rt_self.timeout_pending != 0; }
+
+void rt_host_enter(void) {
+    rt_self.in_guest = 0;
+    char probe;
+    uintptr_t sp = (uintptr_t)&probe;
+    if (rt_self.ready && rt_self.catch_point && sp - rt_self.stack_lo < RT_HOST_HEADROOM)
+        rt_raise(RT_TRAP_STACK_OVERFLOW);
+}
+
+void rt_host_leave(void) {
+    if (rt_self.timeout_pending && rt_self.catch_point) rt_raise(RT_TRAP_TIMEOUT);
+    if (rt_self.catch_point) rt_self.in_guest = 1;
+}
+
+_Noreturn void rt_raise(rt_status_t status) {
+    if (!rt_self.catch_point) abort(); /* a trap outside any guest call is a host bug */
+    rt_jump(status);
+    abort();
+}
+
+_Noreturn void rt_raise_exit(uint32_t code) {
+    rt_self.exit_code = code;
+    rt_raise(RT_TRAP_EXIT);
+}

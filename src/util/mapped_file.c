@@ -1,0 +1,32 @@
+/* mapped_file.c — read-only whole-file mappings (see mapped_file.h). */
+#include "util/mapped_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int mapped_file_open(const char *path, mapped_file_t *f) {
+    f->data = NULL;
+    f->size = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    struct stat st;
+    if (fstat(fd, &st) != 0) { int e = errno; close(fd); errno = e; return -1; }
+    if (!S_ISREG(st.st_mode)) { close(fd); errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL; return -1; }
+    if (st.st_size > 0) {
+        void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (p == MAP_FAILED) { int e = errno; close(fd); errno = e; return -1; }
+        f->data = p;
+        f->size = (size_t)st.st_size;
+    }
+    close(fd);
+    return 0;
+}
+
+void mapped_file_close(mapped_file_t *f) {
+    if (f->data) munmap((void *)f->data, f->size);
+    f->data = NULL;
+    f->size = 0;
+}

@@ -1,0 +1,1019 @@
+/* vfs.c — the per-instance in-memory virtual filesystem (see vfs.h).
+ *
+ * Owns node allocation and lifetime, directory storage (an insertion-ordered
+ * entry array with holes and a Fenwick tree for O(log n) indexed access and
+ * O(1) removal, plus an open-addressing hash index keyed by a
+ * per-filesystem random SipHash key, so hostile names cannot force
+ * collisions), path resolution, file data (owned buf_t or borrowed bytes)
+ * and the budget accounting of everything it owns.
+ *
+ * Invariants:
+ *  - every node is on the filesystem's all-nodes list until it is destroyed,
+ *    so vfs_free never needs to walk the tree;
+ *  - an unlinked directory is always empty: namespace changes inside an
+ *    unlinked directory fail with ENOENT and a directory is emptied (by
+ *    vfs_clear_dir) before it is unlinked, so freeing a node never recurses
+ *    and the recursion orphan -> clear -> orphan is at most two deep;
+ *  - subtree walks are iterative (hostile nesting depth cannot exhaust the
+ *    C stack);
+ *  - fs->bytes is the exact sum of node->meta_charge over live nodes plus
+ *    the sizes of owned file data. */
+#include "vfs/vfs.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "util/buf.h"
+
+typedef struct vfs_file {
+    buf_t owned;              /* the bytes unless is_borrowed; len is charged */
+    const uint8_t *borrowed;  /* the bytes when is_borrowed (not owned) */
+    size_t borrowed_len;
+    bool is_borrowed;
+} vfs_file_t;
+
+/* Entries live at positions [0, len) of `entries` in insertion order;
+ * removal leaves a hole (NULL) in O(1) and `ranks`, a Fenwick tree of live
+ * counts over positions 1..len, finds the index-th live entry in O(log n).
+ * Holes are squeezed out when the array is full and at least half holes,
+ * and trailing holes are trimmed at once, so entries[len - 1] is live
+ * whenever count > 0. */
+typedef struct vfs_dir {
+    vfs_node_t **entries;     /* cap positions, [0, len) in use, NULL = hole */
+    size_t *ranks;            /* Fenwick tree, indices 1..len valid (cap + 1 allocated) */
+    size_t len, cap;
+    size_t count;             /* live entries */
+    vfs_node_t **slots;       /* hash index: NULL = empty, &vfs_tombstone = deleted */
+    size_t slot_cap;          /* 0 or a power of two */
+    size_t tombstones;
+} vfs_dir_t;
+
+struct vfs_node {
+    vfs_t *fs;
+    vfs_kind_t kind;
+    bool writable;
+    bool linked;
+    char *name;               /* NUL-terminated copy; NULL for the root */
+    size_t name_len;
+    uint64_t name_hash;       /* keyed hash of name, for the parent's index */
+    vfs_node_t *parent;       /* NULL for the root and unlinked nodes */
+    size_t dir_pos;           /* position in the parent's entries while linked */
+    uint64_t ino;
+    uint64_t refs;
+    uint64_t atim, mtim, ctim;
+    uint64_t meta_charge;     /* VFS_NODE_OVERHEAD + name_len, or 0 (root) */
+    vfs_node_t *all_prev, *all_next;
+    union {
+        vfs_file_t file;
+        vfs_dir_t dir;
+    } u;
+};
+
+struct vfs {
+    budget_t *budget;         /* may be NULL */
+    uint64_t bytes;           /* currently charged by this filesystem */
+    uint64_t next_ino;
+    uint64_t hash_key[2];
+    vfs_node_t *root;
+    vfs_node_t *all;          /* every live node, including unlinked ones */
+};
+
+/* Marks a deleted hash slot; never dereferenced. */
+static vfs_node_t vfs_tombstone;
+
+/* ------------------------------------------------------------------ */
+/* time, hashing, budget                                               */
+
+/* vfs_now: CLOCK_REALTIME in nanoseconds (0 before the epoch or on error). */
+static uint64_t vfs_now(void) {
+    struct timespec ts;
+    if (clock_gettime(CLOCK_REALTIME, &ts) != 0 || ts.tv_sec < 0) return 0;
+    return (uint64_t)ts.tv_sec * UINT64_C(1000000000) + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t vfs_rotl(uint64_t x, unsigned b) { return (x << b) | (x >> (64 - b)); }
+
+#define VFS_SIPROUND(v0, v1, v2, v3) do { \
+    v0 += v1; v1 = vfs_rotl(v1, 13); v1 ^= v0; v0 = vfs_rotl(v0, 32); \
+    v2 += v3; v3 = vfs_rotl(v3, 16); v3 ^= v2; \
+    v0 += v3; v3 = vfs_rotl(v3, 21); v3 ^= v0; \
+    v2 += v1; v1 = vfs_rotl(v1, 17); v1 ^= v2; v2 = vfs_rotl(v2, 32); } while (0)
+
+/* vfs_siphash13: SipHash-1-3 of [m, m+len) under the 128-bit key k. */
+static uint64_t vfs_siphash13(const uint64_t k[2], const uint8_t *m, size_t len) {
+    uint64_t v0 = UINT64_C(0x736f6d6570736575) ^ k[0];
+    uint64_t v1 = UINT64_C(0x646f72616e646f6d) ^ k[1];
+    uint64_t v2 = UINT64_C(0x6c7967656e657261) ^ k[0];
+    uint64_t v3 = UINT64_C(0x7465646279746573) ^ k[1];
+    size_t i = 0;
+    for (; len - i >= 8; i += 8) {
+        uint64_t w = 0;
+        for (unsigned j = 0; j < 8; j++) w |= (uint64_t)m[i + j] << (8 * j);
+        v3 ^= w;
+        VFS_SIPROUND(v0, v1, v2, v3);
+        v0 ^= w;
+    }
+    uint64_t last = (uint64_t)len << 56;
+    for (unsigned j = 0; i + j < len; j++) last |= (uint64_t)m[i + j] << (8 * j);
+    v3 ^= last;
+    VFS_SIPROUND(v0, v1, v2, v3);
+    v0 ^= last;
+    v2 ^= 0xff;
+    VFS_SIPROUND(v0, v1, v2, v3);
+    VFS_SIPROUND(v0, v1, v2, v3);
+    VFS_SIPROUND(v0, v1, v2, v3);
+    return v0 ^ v1 ^ v2 ^ v3;
+}
+
+static uint64_t vfs_name_hash(const vfs_t *fs, const char *name, size_t len) {
+    return vfs_siphash13(fs->hash_key, (const uint8_t *)name, len);
+}
+
+/* vfs_seed_key: a random hash key; falls back to clock and address bits if
+ * the kernel cannot supply randomness (collisions then become guessable,
+ * but lookups stay correct). */
+static void vfs_seed_key(vfs_t *fs) {
+    if (getrandom(fs->hash_key, sizeof fs->hash_key, GRND_NONBLOCK) == (ssize_t)sizeof fs->hash_key)
+        return;
+    fs->hash_key[0] = vfs_now() ^ UINT64_C(0x9e3779b97f4a7c15);
+    fs->hash_key[1] = (uint64_t)(uintptr_t)fs * UINT64_C(0xff51afd7ed558ccd);
+}
+
+/* vfs_charge: account n bytes; false (nothing charged) if the budget refuses. */
+static bool vfs_charge(vfs_t *fs, uint64_t n) {
+    if (fs->budget && !budget_charge(fs->budget, n)) return false;
+    fs->bytes += n;
+    return true;
+}
+
+/* vfs_release: give back n bytes charged earlier by vfs_charge. */
+static void vfs_release(vfs_t *fs, uint64_t n) {
+    if (fs->budget) budget_release(fs->budget, n);
+    fs->bytes = n > fs->bytes ? 0 : fs->bytes - n;
+}
+
+static void vfs_touch_data(vfs_node_t *n) { n->mtim = n->ctim = vfs_now(); }
+static void vfs_touch_meta(vfs_node_t *n) { n->ctim = vfs_now(); }
+
+/* ------------------------------------------------------------------ */
+/* directory storage: entry array + hash index                         */
+
+/* vfs_index_find: the entry named [name, name+len) with hash h, or NULL. */
+static vfs_node_t *vfs_index_find(const vfs_dir_t *d, const char *name, size_t len, uint64_t h) {
+    if (d->slot_cap == 0) return NULL;
+    size_t mask = d->slot_cap - 1;
+    for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
+        vfs_node_t *s = d->slots[i];
+        if (!s) return NULL;
+        if (s != &vfs_tombstone && s->name_hash == h && s->name_len == len &&
+            memcmp(s->name, name, len) == 0)
+            return s;
+    }
+}
+
+/* vfs_index_put: store n in the first free or deleted slot of its probe
+ * sequence. The caller guarantees room (see vfs_dir_reserve). */
+static void vfs_index_put(vfs_dir_t *d, vfs_node_t *n) {
+    size_t mask = d->slot_cap - 1;
+    size_t i = (size_t)n->name_hash & mask;
+    while (d->slots[i] && d->slots[i] != &vfs_tombstone) i = (i + 1) & mask;
+    if (d->slots[i] == &vfs_tombstone) d->tombstones--;
+    d->slots[i] = n;
+}
+
+/* vfs_index_remove: replace n's slot by a tombstone (n must be indexed). */
+static void vfs_index_remove(vfs_dir_t *d, const vfs_node_t *n) {
+    size_t mask = d->slot_cap - 1;
+    size_t i = (size_t)n->name_hash & mask;
+    while (d->slots[i] != n) i = (i + 1) & mask;
+    d->slots[i] = &vfs_tombstone;
+    d->tombstones++;
+}
+
+/* vfs_index_rebuild: a fresh index of at least twice the live entries
+ * (which drops tombstones). Returns 0 or VFS_ENOMEM (index unchanged). */
+static int vfs_index_rebuild(vfs_dir_t *d) {
+    size_t cap = 8;
+    while (cap / 2 < d->count + 1) {
+        if (cap > SIZE_MAX / 2 / sizeof(vfs_node_t *)) return VFS_ENOMEM;
+        cap *= 2;
+    }
+    vfs_node_t **slots = calloc(cap, sizeof *slots);
+    if (!slots) return VFS_ENOMEM;
+    free(d->slots);
+    d->slots = slots;
+    d->slot_cap = cap;
+    d->tombstones = 0;
+    for (size_t i = 0; i < d->len; i++)
+        if (d->entries[i]) vfs_index_put(d, d->entries[i]);
+    return VFS_OK;
+}
+
+static size_t vfs_lowbit(size_t i) { return i & (0 - i); }
+
+/* vfs_rank_prefix: live entries at positions 1..p (1-based, p <= len). */
+static size_t vfs_rank_prefix(const vfs_dir_t *d, size_t p) {
+    size_t sum = 0;
+    for (; p > 0; p -= vfs_lowbit(p)) sum += d->ranks[p];
+    return sum;
+}
+
+/* vfs_rank_append: account a live entry at the new position len + 1. */
+static void vfs_rank_append(vfs_dir_t *d) {
+    size_t p = d->len + 1;
+    d->ranks[p] = 1 + vfs_rank_prefix(d, p - 1) - vfs_rank_prefix(d, p - vfs_lowbit(p));
+}
+
+/* vfs_rank_drop: position p (1-based, <= len) is no longer live. */
+static void vfs_rank_drop(vfs_dir_t *d, size_t p) {
+    for (; p <= d->len; p += vfs_lowbit(p)) d->ranks[p]--;
+}
+
+/* vfs_rank_find: the 0-based position of the live entry number k
+ * (0-based, k < count), by binary lifting over the Fenwick tree. */
+static size_t vfs_rank_find(const vfs_dir_t *d, size_t k) {
+    size_t step = 1;
+    while (step <= d->len / 2) step <<= 1;
+    size_t pos = 0, remaining = k + 1;
+    for (; step > 0; step >>= 1) {
+        if (pos + step <= d->len && d->ranks[pos + step] < remaining) {
+            pos += step;
+            remaining -= d->ranks[pos];
+        }
+    }
+    return pos; /* 1-based pos + 1, i.e. 0-based pos */
+}
+
+/* vfs_dir_compact: squeeze out holes, keeping the order (O(len)). */
+static void vfs_dir_compact(vfs_dir_t *d) {
+    size_t w = 0;
+    for (size_t r = 0; r < d->len; r++) {
+        vfs_node_t *n = d->entries[r];
+        if (!n) continue;
+        n->dir_pos = w;
+        d->entries[w++] = n;
+    }
+    d->len = w;
+    for (size_t i = 1; i <= w; i++) d->ranks[i] = 1;
+    for (size_t i = 1; i <= w; i++) {
+        size_t up = i + vfs_lowbit(i);
+        if (up <= w) d->ranks[up] += d->ranks[i];
+    }
+}
+
+/* vfs_dir_grow: double the position arrays. Returns 0 or VFS_ENOMEM
+ * (capacity unchanged; a larger `entries` block may have been kept). */
+static int vfs_dir_grow(vfs_dir_t *d) {
+    if (d->cap > SIZE_MAX / 4 / sizeof(size_t)) return VFS_ENOMEM;
+    size_t cap = d->cap ? d->cap * 2 : 4;
+    vfs_node_t **e = realloc(d->entries, cap * sizeof *e);
+    if (!e) return VFS_ENOMEM;
+    d->entries = e;
+    size_t *r = realloc(d->ranks, (cap + 1) * sizeof *r);
+    if (!r) return VFS_ENOMEM;
+    d->ranks = r;
+    d->cap = cap;
+    return VFS_OK;
+}
+
+/* vfs_dir_reserve: make room for one more entry in both the array and the
+ * index (index load, tombstones included, stays at most 3/4, so probing
+ * always meets an empty slot). May compact positions. Returns 0 or
+ * VFS_ENOMEM with the entries unchanged. */
+static int vfs_dir_reserve(vfs_dir_t *d) {
+    if (d->len == d->cap) {
+        if (d->len > 0 && d->len - d->count >= d->len / 2) vfs_dir_compact(d);
+        else if (vfs_dir_grow(d) != VFS_OK) return VFS_ENOMEM;
+    }
+    if ((d->count + d->tombstones + 1) > d->slot_cap / 4 * 3) return vfs_index_rebuild(d);
+    return VFS_OK;
+}
+
+/* vfs_dir_free_storage: release the arrays and index of an empty directory. */
+static void vfs_dir_free_storage(vfs_dir_t *d) {
+    free(d->entries);
+    free(d->ranks);
+    free(d->slots);
+    d->entries = d->slots = NULL;
+    d->ranks = NULL;
+    d->len = d->cap = d->count = d->slot_cap = d->tombstones = 0;
+}
+
+/* vfs_dir_add: append n to directory node dir (room reserved) and link it. */
+static void vfs_dir_add(vfs_node_t *dir, vfs_node_t *n) {
+    vfs_dir_t *d = &dir->u.dir;
+    vfs_rank_append(d);
+    n->dir_pos = d->len;
+    d->entries[d->len++] = n;
+    d->count++;
+    vfs_index_put(d, n);
+    n->parent = dir;
+    n->linked = true;
+    vfs_touch_data(dir);
+}
+
+/* vfs_dir_drop: remove n from directory node dir in O(log n) amortized,
+ * keeping the order of the others. Does not change n's flags and never
+ * reallocates (room reserved earlier stays valid). */
+static void vfs_dir_drop(vfs_node_t *dir, vfs_node_t *n) {
+    vfs_dir_t *d = &dir->u.dir;
+    vfs_index_remove(d, n);
+    d->entries[n->dir_pos] = NULL;
+    vfs_rank_drop(d, n->dir_pos + 1);
+    d->count--;
+    if (d->count == 0) d->len = 0;
+    while (d->len > 0 && !d->entries[d->len - 1]) d->len--;
+    vfs_touch_data(dir);
+}
+
+/* vfs_dir_at: the live entry number index (< count). */
+static vfs_node_t *vfs_dir_at(const vfs_dir_t *d, size_t index) {
+    if (d->len == d->count) return d->entries[index];
+    return d->entries[vfs_rank_find(d, index)];
+}
+
+/* vfs_dir_last: the last live entry (count > 0). */
+static vfs_node_t *vfs_dir_last(const vfs_dir_t *d) { return d->entries[d->len - 1]; }
+
+/* ------------------------------------------------------------------ */
+/* node lifetime                                                       */
+
+static void vfs_all_insert(vfs_t *fs, vfs_node_t *n) {
+    n->all_prev = NULL;
+    n->all_next = fs->all;
+    if (fs->all) fs->all->all_prev = n;
+    fs->all = n;
+}
+
+static void vfs_all_remove(vfs_t *fs, vfs_node_t *n) {
+    if (n->all_prev) n->all_prev->all_next = n->all_next;
+    else fs->all = n->all_next;
+    if (n->all_next) n->all_next->all_prev = n->all_prev;
+}
+
+/* vfs_file_len: the current size of a file node's data. */
+static size_t vfs_file_len(const vfs_file_t *f) {
+    return f->is_borrowed ? f->borrowed_len : f->owned.len;
+}
+
+/* vfs_file_drop_owned: free a file's owned bytes and release their charge. */
+static void vfs_file_drop_owned(vfs_t *fs, vfs_file_t *f) {
+    if (f->is_borrowed) return;
+    vfs_release(fs, f->owned.len);
+    buf_free(&f->owned);
+}
+
+/* vfs_node_destroy: free one node's memory and release its charges. Its
+ * children (if any) are not touched. */
+static void vfs_node_destroy(vfs_t *fs, vfs_node_t *n) {
+    if (n->kind == VFS_FILE) vfs_file_drop_owned(fs, &n->u.file);
+    else vfs_dir_free_storage(&n->u.dir);
+    vfs_release(fs, n->meta_charge);
+    vfs_all_remove(fs, n);
+    free(n->name);
+    free(n);
+}
+
+/* vfs_node_new: an unlinked node named [name, name+len), charged
+ * VFS_NODE_OVERHEAD + len. Returns 0, VFS_ENOSPC or VFS_ENOMEM. */
+static int vfs_node_new(vfs_t *fs, vfs_kind_t kind, const char *name, size_t len, bool writable,
+                        vfs_node_t **out) {
+    uint64_t charge = VFS_NODE_OVERHEAD + (uint64_t)len;
+    if (!vfs_charge(fs, charge)) return VFS_ENOSPC;
+    vfs_node_t *n = calloc(1, sizeof *n);
+    char *copy = malloc(len + 1);
+    if (!n || !copy) {
+        free(n);
+        free(copy);
+        vfs_release(fs, charge);
+        return VFS_ENOMEM;
+    }
+    memcpy(copy, name, len);
+    copy[len] = 0;
+    n->fs = fs;
+    n->kind = kind;
+    n->writable = writable;
+    n->name = copy;
+    n->name_len = len;
+    n->name_hash = vfs_name_hash(fs, name, len);
+    n->ino = fs->next_ino++;
+    n->atim = n->mtim = n->ctim = vfs_now();
+    n->meta_charge = charge;
+    vfs_all_insert(fs, n);
+    *out = n;
+    return VFS_OK;
+}
+
+/* vfs_node_orphan: mark a node just dropped from its directory as
+ * unlinked (a directory is emptied first, keeping the invariant that
+ * unlinked directories are empty); free it now unless it is still
+ * referenced. */
+static void vfs_node_orphan(vfs_t *fs, vfs_node_t *n) {
+    if (n->kind == VFS_DIR) vfs_clear_dir(fs, n);
+    n->linked = false;
+    n->parent = NULL;
+    vfs_touch_meta(n);
+    if (n->refs == 0) vfs_node_destroy(fs, n);
+}
+
+/* vfs_detach: remove entry n from directory dir and orphan it. */
+static void vfs_detach(vfs_t *fs, vfs_node_t *dir, vfs_node_t *n) {
+    vfs_dir_drop(dir, n);
+    vfs_node_orphan(fs, n);
+}
+
+/* vfs_attach_new: create a node of `kind` in directory dir (no permission
+ * checks) and link it. Returns 0, VFS_ENOSPC or VFS_ENOMEM. */
+static int vfs_attach_new(vfs_t *fs, vfs_node_t *dir, vfs_kind_t kind, const char *name,
+                          size_t len, bool writable, vfs_node_t **out) {
+    int rc = vfs_dir_reserve(&dir->u.dir);
+    if (rc != VFS_OK) return rc;
+    vfs_node_t *n;
+    rc = vfs_node_new(fs, kind, name, len, writable, &n);
+    if (rc != VFS_OK) return rc;
+    vfs_dir_add(dir, n);
+    *out = n;
+    return VFS_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* filesystem                                                          */
+
+vfs_t *vfs_new(budget_t *budget) {
+    vfs_t *fs = calloc(1, sizeof *fs);
+    vfs_node_t *root = calloc(1, sizeof *root);
+    if (!fs || !root) {
+        free(fs);
+        free(root);
+        return NULL;
+    }
+    fs->budget = budget;
+    fs->next_ino = 1;
+    vfs_seed_key(fs);
+    root->fs = fs;
+    root->kind = VFS_DIR;
+    root->linked = true;
+    root->ino = fs->next_ino++;
+    root->atim = root->mtim = root->ctim = vfs_now();
+    vfs_all_insert(fs, root);
+    fs->root = root;
+    return fs;
+}
+
+void vfs_free(vfs_t *fs) {
+    if (!fs) return;
+    while (fs->all) vfs_node_destroy(fs, fs->all);
+    free(fs);
+}
+
+vfs_node_t *vfs_root(vfs_t *fs) { return fs->root; }
+uint64_t vfs_bytes(const vfs_t *fs) { return fs->bytes; }
+
+/* ------------------------------------------------------------------ */
+/* names and path resolution                                           */
+
+static bool vfs_is_dot(const char *s, size_t len) { return len == 1 && s[0] == '.'; }
+static bool vfs_is_dotdot(const char *s, size_t len) { return len == 2 && s[0] == '.' && s[1] == '.'; }
+
+/* vfs_check_name: a single entry name: not empty, ".", "..", and without
+ * '/' or NUL (VFS_EINVAL); at most VFS_NAME_MAX bytes (VFS_ENAMETOOLONG). */
+static int vfs_check_name(const char *name, size_t len) {
+    if (len == 0 || !name || vfs_is_dot(name, len) || vfs_is_dotdot(name, len)) return VFS_EINVAL;
+    if (len > VFS_NAME_MAX) return VFS_ENAMETOOLONG;
+    if (memchr(name, '/', len) || memchr(name, 0, len)) return VFS_EINVAL;
+    return VFS_OK;
+}
+
+vfs_node_t *vfs_child(const vfs_node_t *dir, const char *name, size_t len) {
+    if (!dir || dir->kind != VFS_DIR || (len && !name)) return NULL;
+    return vfs_index_find(&dir->u.dir, name, len, vfs_name_hash(dir->fs, name, len));
+}
+
+/* vfs_step: resolve one component from directory cur. */
+static int vfs_step(vfs_t *fs, vfs_node_t *cur, const char *comp, size_t len, vfs_node_t **next) {
+    if (cur->kind != VFS_DIR) return VFS_ENOTDIR;
+    if (len > VFS_NAME_MAX) return VFS_ENAMETOOLONG;
+    if (vfs_is_dot(comp, len)) {
+        *next = cur;
+    } else if (vfs_is_dotdot(comp, len)) {
+        if (cur == fs->root) *next = cur;
+        else if (cur->parent) *next = cur->parent;
+        else return VFS_ENOENT; /* an unlinked directory has no parent */
+    } else {
+        vfs_node_t *c = vfs_child(cur, comp, len);
+        if (!c) return VFS_ENOENT;
+        *next = c;
+    }
+    return VFS_OK;
+}
+
+/* vfs_walk: resolve [path, path+len) from start. Every node followed by a
+ * '/' must be a directory. An empty range resolves to start. */
+static int vfs_walk(vfs_t *fs, vfs_node_t *start, const char *path, size_t len, vfs_node_t **out) {
+    vfs_node_t *cur = start;
+    size_t i = 0;
+    while (i < len) {
+        if (path[i] == '/') {
+            if (cur->kind != VFS_DIR) return VFS_ENOTDIR;
+            i++;
+            continue;
+        }
+        const char *slash = memchr(path + i, '/', len - i);
+        size_t end = slash ? (size_t)(slash - path) : len;
+        int rc = vfs_step(fs, cur, path + i, end - i, &cur);
+        if (rc != VFS_OK) return rc;
+        i = end;
+    }
+    *out = cur;
+    return VFS_OK;
+}
+
+/* vfs_path_start: the root for an absolute path, else dir (NULL = root). */
+static vfs_node_t *vfs_path_start(vfs_t *fs, vfs_node_t *dir, const char *path, size_t len) {
+    if ((len > 0 && path[0] == '/') || !dir) return fs->root;
+    return dir;
+}
+
+/* vfs_check_path: EINVAL for a NULL path with bytes or a NUL inside,
+ * ENOENT for an empty path. */
+static int vfs_check_path(const char *path, size_t len) {
+    if (len == 0) return VFS_ENOENT;
+    if (!path || memchr(path, 0, len)) return VFS_EINVAL;
+    return VFS_OK;
+}
+
+int vfs_lookup(vfs_t *fs, vfs_node_t *dir, const char *path, size_t len, vfs_node_t **out) {
+    int rc = vfs_check_path(path, len);
+    if (rc != VFS_OK) return rc;
+    return vfs_walk(fs, vfs_path_start(fs, dir, path, len), path, len, out);
+}
+
+/* An empty path is ENOENT (as for vfs_lookup), not EINVAL. */
+int vfs_lookup_parent(vfs_t *fs, vfs_node_t *dir, const char *path, size_t len,
+                      vfs_node_t **parent, const char **name, size_t *name_len) {
+    int rc = vfs_check_path(path, len);
+    if (rc != VFS_OK) return rc;
+    size_t end = len;
+    while (end > 0 && path[end - 1] == '/') end--;
+    size_t start = end;
+    while (start > 0 && path[start - 1] != '/') start--;
+    vfs_node_t *p;
+    rc = vfs_walk(fs, vfs_path_start(fs, dir, path, len), path, start, &p);
+    if (rc != VFS_OK) return rc;
+    if (p->kind != VFS_DIR) return VFS_ENOTDIR;
+    size_t n = end - start;
+    if (n == 0 || vfs_is_dot(path + start, n) || vfs_is_dotdot(path + start, n)) return VFS_EINVAL;
+    if (n > VFS_NAME_MAX) return VFS_ENAMETOOLONG;
+    *parent = p;
+    *name = path + start;
+    *name_len = n;
+    return VFS_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* namespace changes                                                   */
+
+/* vfs_check_live_dir: dir is a directory (ENOTDIR) still in the tree
+ * (ENOENT: nothing may be added to or removed from an unlinked one). */
+static int vfs_check_live_dir(const vfs_node_t *dir) {
+    if (!dir || dir->kind != VFS_DIR) return VFS_ENOTDIR;
+    if (!dir->linked) return VFS_ENOENT;
+    return VFS_OK;
+}
+
+/* vfs_check_mutable_dir: vfs_check_live_dir, then EROFS if read-only. */
+static int vfs_check_mutable_dir(const vfs_node_t *dir) {
+    int rc = vfs_check_live_dir(dir);
+    if (rc != VFS_OK) return rc;
+    return dir->writable ? VFS_OK : VFS_EROFS;
+}
+
+/* vfs_create: shared body of vfs_create_file and vfs_mkdir. EEXIST is
+ * reported before EROFS, so "mkdir -p" style callers work under a
+ * read-only parent. */
+static int vfs_create(vfs_t *fs, vfs_node_t *dir, vfs_kind_t kind, const char *name, size_t len,
+                      vfs_node_t **out) {
+    int rc = vfs_check_live_dir(dir);
+    if (rc == VFS_OK) rc = vfs_check_name(name, len);
+    if (rc != VFS_OK) return rc;
+    if (vfs_child(dir, name, len)) return VFS_EEXIST;
+    if (!dir->writable) return VFS_EROFS;
+    vfs_node_t *n;
+    rc = vfs_attach_new(fs, dir, kind, name, len, true, &n);
+    if (rc == VFS_OK && out) *out = n;
+    return rc;
+}
+
+int vfs_create_file(vfs_t *fs, vfs_node_t *dir, const char *name, size_t len, vfs_node_t **out) {
+    return vfs_create(fs, dir, VFS_FILE, name, len, out);
+}
+
+int vfs_mkdir(vfs_t *fs, vfs_node_t *dir, const char *name, size_t len, vfs_node_t **out) {
+    return vfs_create(fs, dir, VFS_DIR, name, len, out);
+}
+
+/* vfs_find_for_removal: the existing entry `name` of a writable live dir. */
+static int vfs_find_for_removal(vfs_node_t *dir, const char *name, size_t len, vfs_node_t **out) {
+    int rc = vfs_check_mutable_dir(dir);
+    if (rc == VFS_OK) rc = vfs_check_name(name, len);
+    if (rc != VFS_OK) return rc;
+    vfs_node_t *n = vfs_child(dir, name, len);
+    if (!n) return VFS_ENOENT;
+    *out = n;
+    return VFS_OK;
+}
+
+int vfs_unlink(vfs_t *fs, vfs_node_t *dir, const char *name, size_t len) {
+    vfs_node_t *n;
+    int rc = vfs_find_for_removal(dir, name, len, &n);
+    if (rc != VFS_OK) return rc;
+    if (n->kind == VFS_DIR) return VFS_EISDIR;
+    vfs_detach(fs, dir, n);
+    return VFS_OK;
+}
+
+int vfs_rmdir(vfs_t *fs, vfs_node_t *dir, const char *name, size_t len) {
+    vfs_node_t *n;
+    int rc = vfs_find_for_removal(dir, name, len, &n);
+    if (rc != VFS_OK) return rc;
+    if (n->kind != VFS_DIR) return VFS_ENOTDIR;
+    if (n->u.dir.count > 0) return VFS_ENOTEMPTY;
+    vfs_detach(fs, dir, n);
+    return VFS_OK;
+}
+
+/* vfs_is_within: true if node is anchor or lies below it (O(depth)). */
+static bool vfs_is_within(const vfs_node_t *node, const vfs_node_t *anchor) {
+    for (const vfs_node_t *p = node; p; p = p->parent)
+        if (p == anchor) return true;
+    return false;
+}
+
+/* vfs_rename_conflict: the error for moving src over the existing dst. */
+static int vfs_rename_conflict(const vfs_node_t *src, const vfs_node_t *dst) {
+    if (src->kind == VFS_FILE && dst->kind == VFS_DIR) return VFS_EISDIR;
+    if (src->kind == VFS_DIR && dst->kind == VFS_FILE) return VFS_ENOTDIR;
+    if (dst->kind == VFS_DIR && dst->u.dir.count > 0) return VFS_ENOTEMPTY;
+    return VFS_OK;
+}
+
+/* vfs_rename_check: every check of vfs_rename that needs no allocation. */
+static int vfs_rename_check(vfs_node_t *old_dir, const char *old_name, size_t old_len,
+                            vfs_node_t *new_dir, const char *new_name, size_t new_len,
+                            vfs_node_t **src, vfs_node_t **dst) {
+    int rc = vfs_check_mutable_dir(old_dir);
+    if (rc == VFS_OK) rc = vfs_check_mutable_dir(new_dir);
+    if (rc == VFS_OK) rc = vfs_check_name(old_name, old_len);
+    if (rc == VFS_OK) rc = vfs_check_name(new_name, new_len);
+    if (rc != VFS_OK) return rc;
+    *src = vfs_child(old_dir, old_name, old_len);
+    if (!*src) return VFS_ENOENT;
+    *dst = vfs_child(new_dir, new_name, new_len);
+    if (*dst == *src) return VFS_OK;
+    if ((*src)->kind == VFS_DIR && vfs_is_within(new_dir, *src)) return VFS_EINVAL;
+    return *dst ? vfs_rename_conflict(*src, *dst) : VFS_OK;
+}
+
+int vfs_rename(vfs_t *fs, vfs_node_t *old_dir, const char *old_name, size_t old_len,
+               vfs_node_t *new_dir, const char *new_name, size_t new_len) {
+    vfs_node_t *src, *dst;
+    int rc = vfs_rename_check(old_dir, old_name, old_len, new_dir, new_name, new_len, &src, &dst);
+    if (rc != VFS_OK || dst == src) return rc;
+    /* Acquire everything that can fail before changing anything. */
+    char *copy = malloc(new_len + 1);
+    if (!copy) return VFS_ENOMEM;
+    if (new_len > src->name_len && !vfs_charge(fs, new_len - src->name_len)) {
+        free(copy);
+        return VFS_ENOSPC;
+    }
+    if (old_dir != new_dir && vfs_dir_reserve(&new_dir->u.dir) != VFS_OK) {
+        if (new_len > src->name_len) vfs_release(fs, new_len - src->name_len);
+        free(copy);
+        return VFS_ENOMEM;
+    }
+    memcpy(copy, new_name, new_len);
+    copy[new_len] = 0;
+    if (dst) vfs_detach(fs, new_dir, dst);
+    if (old_dir == new_dir) vfs_index_remove(&old_dir->u.dir, src);
+    else vfs_dir_drop(old_dir, src);
+    if (new_len < src->name_len) vfs_release(fs, src->name_len - new_len);
+    free(src->name);
+    src->name = copy;
+    src->name_len = new_len;
+    src->name_hash = vfs_name_hash(fs, new_name, new_len);
+    src->meta_charge = VFS_NODE_OVERHEAD + (uint64_t)new_len;
+    if (old_dir == new_dir) {
+        vfs_index_put(&old_dir->u.dir, src); /* keeps its place in the order */
+        vfs_touch_data(old_dir);
+    } else {
+        vfs_dir_add(new_dir, src);
+    }
+    vfs_touch_meta(src);
+    return VFS_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* node information                                                    */
+
+vfs_kind_t vfs_kind(const vfs_node_t *n) { return n->kind; }
+uint64_t vfs_ino(const vfs_node_t *n) { return n->ino; }
+bool vfs_writable(const vfs_node_t *n) { return n->writable; }
+bool vfs_linked(const vfs_node_t *n) { return n->linked; }
+vfs_node_t *vfs_parent(const vfs_node_t *n) { return n->parent; }
+uint64_t vfs_nlink(const vfs_node_t *n) { return n->linked ? 1 : 0; }
+uint64_t vfs_atim(const vfs_node_t *n) { return n->atim; }
+uint64_t vfs_mtim(const vfs_node_t *n) { return n->mtim; }
+uint64_t vfs_ctim(const vfs_node_t *n) { return n->ctim; }
+
+const char *vfs_name(const vfs_node_t *n, size_t *len) {
+    if (len) *len = n->name_len;
+    return n->name ? n->name : "";
+}
+
+void vfs_set_times(vfs_node_t *n, uint64_t atim, uint64_t mtim) {
+    n->atim = atim;
+    n->mtim = mtim;
+    n->ctim = vfs_now();
+}
+
+/* ------------------------------------------------------------------ */
+/* file data                                                           */
+
+uint64_t vfs_size(const vfs_node_t *file) {
+    return file->kind == VFS_FILE ? (uint64_t)vfs_file_len(&file->u.file) : 0;
+}
+
+/* vfs_file_bytes: pointer to a file's bytes (NULL if none). */
+static const uint8_t *vfs_file_bytes(const vfs_file_t *f) {
+    return f->is_borrowed ? f->borrowed : f->owned.data;
+}
+
+int vfs_read(const vfs_node_t *file, uint64_t off, void *dst, size_t len, size_t *nread) {
+    if (file->kind != VFS_FILE) return VFS_EISDIR;
+    const vfs_file_t *f = &file->u.file;
+    size_t size = vfs_file_len(f);
+    size_t n = 0;
+    if (off < size) {
+        n = size - (size_t)off;
+        if (n > len) n = len;
+        if (n) memcpy(dst, vfs_file_bytes(f) + off, n);
+    }
+    *nread = n;
+    return VFS_OK;
+}
+
+/* vfs_check_file_mutable: EISDIR, or EROFS for a borrowed or read-only file. */
+static int vfs_check_file_mutable(const vfs_node_t *file) {
+    if (file->kind != VFS_FILE) return VFS_EISDIR;
+    if (!file->writable || file->u.file.is_borrowed) return VFS_EROFS;
+    return VFS_OK;
+}
+
+/* vfs_file_extend: grow an owned file to new_size (> current size),
+ * zero-filling [old size, zero_end). Charges the growth first. Returns 0,
+ * VFS_ENOSPC or VFS_ENOMEM; on failure the file is unchanged. */
+static int vfs_file_extend(vfs_t *fs, vfs_file_t *f, uint64_t new_size, uint64_t zero_end) {
+    buf_t *b = &f->owned;
+    if (new_size >= SIZE_MAX) return VFS_ENOMEM;
+    size_t grow = (size_t)new_size - b->len;
+    if (!vfs_charge(fs, grow)) return VFS_ENOSPC;
+    if (buf_reserve(b, grow) != 0) {
+        vfs_release(fs, grow);
+        return VFS_ENOMEM;
+    }
+    if (zero_end > b->len) memset(b->data + b->len, 0, (size_t)zero_end - b->len);
+    b->len = (size_t)new_size;
+    b->data[b->len] = 0;
+    return VFS_OK;
+}
+
+/* vfs_file_shrink: cut an owned file to new_size (< current size),
+ * releasing the charge and, when most of the allocation is unused,
+ * returning memory to the system. */
+static void vfs_file_shrink(vfs_t *fs, vfs_file_t *f, size_t new_size) {
+    buf_t *b = &f->owned;
+    vfs_release(fs, b->len - new_size);
+    if (new_size == 0) {
+        buf_free(b);
+        return;
+    }
+    b->len = new_size;
+    b->data[new_size] = 0;
+    if (b->cap > 4096 && new_size < b->cap / 4) {
+        uint8_t *p = realloc(b->data, new_size + 1);
+        if (p) {
+            b->data = p;
+            b->cap = new_size + 1;
+        }
+    }
+}
+
+int vfs_write(vfs_t *fs, vfs_node_t *file, uint64_t off, const void *src, size_t len) {
+    int rc = vfs_check_file_mutable(file);
+    if (rc != VFS_OK) return rc;
+    if (len == 0) return VFS_OK;
+    if ((uint64_t)len > VFS_FILE_MAX || off > VFS_FILE_MAX - (uint64_t)len) return VFS_EFBIG;
+    vfs_file_t *f = &file->u.file;
+    uint64_t end = off + (uint64_t)len;
+    if (end > f->owned.len) {
+        rc = vfs_file_extend(fs, f, end, off);
+        if (rc != VFS_OK) return rc;
+    }
+    memcpy(f->owned.data + off, src, len);
+    vfs_touch_data(file);
+    return VFS_OK;
+}
+
+int vfs_truncate(vfs_t *fs, vfs_node_t *file, uint64_t size) {
+    int rc = vfs_check_file_mutable(file);
+    if (rc != VFS_OK) return rc;
+    if (size > VFS_FILE_MAX) return VFS_EFBIG;
+    vfs_file_t *f = &file->u.file;
+    if (size == f->owned.len) return VFS_OK;
+    if (size > f->owned.len) {
+        rc = vfs_file_extend(fs, f, size, size);
+        if (rc != VFS_OK) return rc;
+    } else {
+        vfs_file_shrink(fs, f, (size_t)size);
+    }
+    vfs_touch_data(file);
+    return VFS_OK;
+}
+
+const uint8_t *vfs_file_data(const vfs_node_t *file) {
+    if (file->kind != VFS_FILE || vfs_file_len(&file->u.file) == 0) return NULL;
+    return vfs_file_bytes(&file->u.file);
+}
+
+/* ------------------------------------------------------------------ */
+/* directories and references                                          */
+
+size_t vfs_dir_count(const vfs_node_t *dir) {
+    return dir->kind == VFS_DIR ? dir->u.dir.count : 0;
+}
+
+/* Returns NULL (leaving name/len untouched) past the last entry; name and
+ * len may be NULL. */
+vfs_node_t *vfs_dir_entry(const vfs_node_t *dir, size_t index, const char **name, size_t *len) {
+    if (dir->kind != VFS_DIR || index >= dir->u.dir.count) return NULL;
+    vfs_node_t *n = vfs_dir_at(&dir->u.dir, index);
+    if (name) *name = n->name;
+    if (len) *len = n->name_len;
+    return n;
+}
+
+void vfs_ref(vfs_node_t *n) { n->refs++; }
+
+void vfs_unref(vfs_t *fs, vfs_node_t *n) {
+    if (n->refs > 0) n->refs--;
+    if (n->refs > 0 || n->linked) return;
+    vfs_node_destroy(fs, n); /* unlinked directories are always empty */
+}
+
+/* Iterative post-order: descend into the last entry while it is a
+ * non-empty directory, otherwise drop that entry (cheap from the back). */
+void vfs_clear_dir(vfs_t *fs, vfs_node_t *dir) {
+    if (!dir || dir->kind != VFS_DIR) return;
+    vfs_node_t *cur = dir;
+    for (;;) {
+        vfs_dir_t *d = &cur->u.dir;
+        if (d->count == 0) {
+            vfs_dir_free_storage(d);
+            if (cur == dir) return;
+            cur = cur->parent;
+            continue;
+        }
+        vfs_node_t *last = vfs_dir_last(d);
+        if (last->kind == VFS_DIR && last->u.dir.count > 0) {
+            cur = last;
+            continue;
+        }
+        vfs_detach(fs, cur, last);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* host-side setup                                                     */
+
+/* vfs_ensure_dirs: walk the absolute path [path, path+len) from the root,
+ * creating missing directories (writable iff `writable`, regardless of the
+ * parent's flag). "." components are skipped; ".." is EINVAL. *first is
+ * set to the first directory created (NULL if none) so a caller can undo
+ * the creation; on failure this function undoes it itself. */
+static int vfs_ensure_dirs(vfs_t *fs, const char *path, size_t len, bool writable,
+                           vfs_node_t **out, vfs_node_t **first) {
+    vfs_node_t *cur = fs->root;
+    int rc = VFS_OK;
+    size_t i = 0;
+    *first = NULL;
+    while (i < len && rc == VFS_OK) {
+        if (path[i] == '/') { i++; continue; }
+        const char *slash = memchr(path + i, '/', len - i);
+        size_t end = slash ? (size_t)(slash - path) : len;
+        const char *comp = path + i;
+        size_t clen = end - i;
+        i = end;
+        if (vfs_is_dot(comp, clen)) continue;
+        rc = vfs_check_name(comp, clen);
+        if (rc != VFS_OK) break;
+        vfs_node_t *next = vfs_child(cur, comp, clen);
+        if (next && next->kind != VFS_DIR) rc = VFS_ENOTDIR;
+        if (!next && rc == VFS_OK) {
+            rc = vfs_attach_new(fs, cur, VFS_DIR, comp, clen, writable, &next);
+            if (rc == VFS_OK && !*first) *first = next;
+        }
+        if (rc == VFS_OK) cur = next;
+    }
+    if (rc != VFS_OK) {
+        if (*first) vfs_detach(fs, (*first)->parent, *first);
+        *first = NULL;
+        return rc;
+    }
+    *out = cur;
+    return VFS_OK;
+}
+
+/* Paths must start with '/' (EINVAL otherwise). An existing file on the
+ * way is ENOTDIR. On failure, directories created by this call are
+ * removed again. */
+int vfs_mkdir_p(vfs_t *fs, const char *abs_path, bool writable, vfs_node_t **out) {
+    if (!abs_path || abs_path[0] != '/') return VFS_EINVAL;
+    vfs_node_t *dir, *first;
+    int rc = vfs_ensure_dirs(fs, abs_path, strlen(abs_path), writable, &dir, &first);
+    if (rc != VFS_OK) return rc;
+    if (writable) dir->writable = true;
+    if (out) *out = dir;
+    return VFS_OK;
+}
+
+/* vfs_file_set_borrowed: make file read-only with the borrowed bytes. */
+static void vfs_file_set_borrowed(vfs_t *fs, vfs_node_t *file, const uint8_t *data, size_t len) {
+    vfs_file_t *f = &file->u.file;
+    vfs_file_drop_owned(fs, f);
+    f->is_borrowed = true;
+    f->borrowed = data;
+    f->borrowed_len = len;
+    file->writable = false;
+    vfs_touch_data(file);
+}
+
+/* abs_path must start with '/' and name a file (last component not empty,
+ * "." or ".."; EINVAL otherwise); len > VFS_FILE_MAX is EFBIG. On failure,
+ * parent directories created by this call are removed again. */
+int vfs_put_borrowed(vfs_t *fs, const char *abs_path, const uint8_t *data, size_t len,
+                     vfs_node_t **out) {
+    if (!abs_path || abs_path[0] != '/' || (len && !data)) return VFS_EINVAL;
+    if ((uint64_t)len > VFS_FILE_MAX) return VFS_EFBIG;
+    const char *name = strrchr(abs_path, '/') + 1;
+    size_t name_len = strlen(name);
+    int rc = vfs_check_name(name, name_len);
+    if (rc != VFS_OK) return rc;
+    vfs_node_t *dir, *first, *file;
+    rc = vfs_ensure_dirs(fs, abs_path, (size_t)(name - abs_path), false, &dir, &first);
+    if (rc != VFS_OK) return rc;
+    file = vfs_child(dir, name, name_len);
+    if (file && file->kind == VFS_DIR) return VFS_EISDIR;
+    if (!file) {
+        rc = vfs_attach_new(fs, dir, VFS_FILE, name, name_len, false, &file);
+        if (rc != VFS_OK) {
+            if (first) vfs_detach(fs, first->parent, first);
+            return rc;
+        }
+    }
+    vfs_file_set_borrowed(fs, file, data, len);
+    if (out) *out = file;
+    return VFS_OK;
+}
+
+int vfs_take(vfs_t *fs, vfs_node_t *file, uint8_t **data, size_t *len) {
+    if (file->kind != VFS_FILE) return VFS_EISDIR;
+    vfs_file_t *f = &file->u.file;
+    size_t size = vfs_file_len(f);
+    uint8_t *out = NULL;
+    if (f->is_borrowed) {
+        if (size) {
+            out = malloc(size);
+            if (!out) return VFS_ENOMEM;
+            memcpy(out, f->borrowed, size);
+        }
+        f->borrowed = NULL;
+        f->borrowed_len = 0;
+    } else if (size) {
+        vfs_release(fs, size);
+        buf_t *b = &f->owned;
+        if (b->cap > size + 1 + size / 4) { /* hand over a tight allocation */
+            uint8_t *p = realloc(b->data, size + 1);
+            if (p) { b->data = p; b->cap = size + 1; }
+        }
+        out = b->data;
+        *b = (buf_t)BUF_INIT;
+    } else {
+        buf_free(&f->owned);
+    }
+    *data = out;
+    *len = size;
+    vfs_touch_data(file);
+    return VFS_OK;
+}
