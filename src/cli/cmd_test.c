@@ -14,8 +14,8 @@ typedef struct test_job {
     eng_module_t *module;
     eng_limits_t limits;
     eng_content_t content;
+    eng_slot_t *slot;        /* outlives the run: result tables point into its schema */
     eng_result_t result;
-    bool slot_failed;
 } test_job_t;
 
 static void test_help(FILE *to) {
@@ -36,10 +36,7 @@ static void test_help(FILE *to) {
 
 static void *test_worker(void *arg) {
     test_job_t *job = arg;
-    eng_slot_t *slot = eng_slot_new(job->module, &job->limits);
-    if (!slot) { job->slot_failed = true; return NULL; }
-    eng_run(slot, &job->content, &job->result);
-    eng_slot_free(slot);
+    eng_run(job->slot, &job->content, &job->result);
     return NULL;
 }
 
@@ -130,18 +127,17 @@ int cli_test(int argc, char **argv) {
     uuid_v4(uuid);
     job.content = (eng_content_t){sample.data, sample.size, filename, uuid, 0};
     rt_thread_handle_t *th;
-    if (rt_thread_spawn((size_t)job.limits.max_stack, test_worker, &job, &th) != 0) {
+    job.slot = eng_slot_new(job.module, &job.limits);
+    if (!job.slot || rt_thread_spawn((size_t)job.limits.max_stack, test_worker, &job, &th) != 0) {
         cli_error("cannot start a worker thread");
+        eng_slot_free(job.slot);
         goto out_cfg;
     }
     rt_thread_join(th);
-    if (job.slot_failed) {
-        cli_error("out of memory");
-    } else {
-        status = test_print(cli_result_json(job.module, &job.result, sample.data),
-                            job.result.success ? CLI_OK : CLI_MODULE_FAILED);
-        eng_result_free(&job.result);
-    }
+    status = test_print(cli_result_json(job.module, &job.result, sample.data),
+                        job.result.success ? CLI_OK : CLI_MODULE_FAILED);
+    eng_result_free(&job.result);
+    eng_slot_free(job.slot);
 out_cfg:
     aot_config_free(&cfg);
 out_module:

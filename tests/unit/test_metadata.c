@@ -4,10 +4,7 @@
 #include <stdlib.h>
 
 #include "test.h"
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wcomment" /* metadata.h's first comment */
 #include "meta/metadata.h"
-#pragma GCC diagnostic pop
 
 #define FILE_NAME "/metadata/a.json"
 
