@@ -32,6 +32,8 @@ EXAMPLE_DIRS = $(filter-out examples/hostile,$(sort $(dir $(wildcard examples/*/
 EXAMPLE_WASM = $(patsubst examples/%/,build/examples/%.wasm,$(EXAMPLE_DIRS))
 HOSTILE_C    = $(sort $(wildcard examples/hostile/*.c))
 HOSTILE_WASM = $(patsubst examples/hostile/%.c,build/examples/hostile/%.wasm,$(HOSTILE_C))
+GUEST_TEST_C    = $(sort $(wildcard tests/guest/*.c))
+GUEST_TEST_WASM = $(patsubst tests/guest/%.c,build/tests/guest/%.wasm,$(GUEST_TEST_C))
 
 .PHONY: all asan unit-bins examples test clean
 all: $(B)/wadup examples
@@ -58,7 +60,7 @@ $(SYSROOT)/.stamp:
 	ln -sfn /usr/lib/wasm32-wasi $(SYSROOT)/lib/wasm32-wasi
 	@touch $@
 
-examples: $(EXAMPLE_WASM) $(HOSTILE_WASM)
+examples: $(EXAMPLE_WASM) $(HOSTILE_WASM) $(GUEST_TEST_WASM)
 
 build/examples/%.wasm: examples/%/module.c guest/c/wadup.h $(SYSROOT)/.stamp
 	@mkdir -p $(dir $@)
@@ -67,6 +69,10 @@ build/examples/%.wasm: examples/%/module.c guest/c/wadup.h $(SYSROOT)/.stamp
 build/examples/hostile/%.wasm: examples/hostile/%.c guest/c/wadup.h $(SYSROOT)/.stamp
 	@mkdir -p $(dir $@)
 	$(WASM_CC) $(WASM_CFLAGS) $(shell sed -n 's|^// build-flags: ||p' $<) -o $@ $<
+
+build/tests/guest/%.wasm: tests/guest/%.c guest/c/wadup.h $(SYSROOT)/.stamp
+	@mkdir -p $(dir $@)
+	$(WASM_CC) $(WASM_CFLAGS) $(WASM_REACTOR) -o $@ $<
 
 test: all asan
 	./scripts/test.sh

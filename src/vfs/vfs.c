@@ -2,7 +2,7 @@
  *
  * Owns node allocation and lifetime, directory storage (an insertion-ordered
  * entry array with holes and a Fenwick tree for O(log n) indexed access and
- * O(1) removal, plus an open-addressing hash index keyed by a
+ * removal, plus an open-addressing hash index keyed by a
  * per-filesystem random SipHash key, so hostile names cannot force
  * collisions), path resolution, file data (owned buf_t or borrowed bytes)
  * and the budget accounting of everything it owns.
@@ -35,8 +35,9 @@ typedef struct vfs_file {
 } vfs_file_t;
 
 /* Entries live at positions [0, len) of `entries` in insertion order;
- * removal leaves a hole (NULL) in O(1) and `ranks`, a Fenwick tree of live
- * counts over positions 1..len, finds the index-th live entry in O(log n).
+ * removal leaves a hole (NULL) and updates `ranks`, a Fenwick tree of live
+ * counts over positions 1..len, in O(log n); `ranks` finds the index-th
+ * live entry in O(log n).
  * Holes are squeezed out when the array is full and at least half holes,
  * and trailing holes are trimmed at once, so entries[len - 1] is live
  * whenever count > 0. */
@@ -475,7 +476,9 @@ uint64_t vfs_bytes(const vfs_t *fs) { return fs->bytes; }
 /* names and path resolution                                           */
 
 static bool vfs_is_dot(const char *s, size_t len) { return len == 1 && s[0] == '.'; }
-static bool vfs_is_dotdot(const char *s, size_t len) { return len == 2 && s[0] == '.' && s[1] == '.'; }
+static bool vfs_is_dotdot(const char *s, size_t len) {
+    return len == 2 && s[0] == '.' && s[1] == '.';
+}
 
 /* vfs_check_name: a single entry name: not empty, ".", "..", and without
  * '/' or NUL (VFS_EINVAL); at most VFS_NAME_MAX bytes (VFS_ENAMETOOLONG). */

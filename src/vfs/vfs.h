@@ -38,7 +38,7 @@ enum {
     VFS_ENOTDIR = 54,
     VFS_ENOTEMPTY = 55,
     VFS_EPERM = 63,
-    VFS_EROFS = 68,
+    VFS_EROFS = 69,
 };
 
 /* Node kinds; the values are WASI filetypes. */
@@ -46,7 +46,7 @@ typedef enum { VFS_DIR = 3, VFS_FILE = 4 } vfs_kind_t;
 
 #define VFS_NAME_MAX 255                 /* bytes in one path component */
 #define VFS_FILE_MAX (UINT64_C(1) << 32) /* largest file size, bytes */
-#define VFS_NODE_OVERHEAD 128            /* bytes charged per node besides name and data */
+#define VFS_NODE_OVERHEAD 256            /* bytes charged per node besides name and data */
 
 typedef struct vfs vfs_t;
 typedef struct vfs_node vfs_node_t;

@@ -25,8 +25,8 @@
 #define WASI_ENOTSOCK 57
 #define WASI_ENOTSUP 58
 #define WASI_EPERM 63
-#define WASI_EROFS 68
-#define WASI_ESPIPE 69
+#define WASI_EROFS 69
+#define WASI_ESPIPE 70
 #define WASI_ENOTCAPABLE 76
 
 /* filetype */
