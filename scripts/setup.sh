@@ -14,7 +14,7 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 HOST_PACKAGES="build-essential pkg-config wabt libjansson-dev libssl-dev libsqlite3-dev sqlite3 zlib1g-dev python3 nodejs dpkg-dev"
-GUEST_PACKAGES="clang-19 lld-19 llvm-19 wasi-libc libclang-rt-19-dev-wasm32"
+GUEST_PACKAGES="clang-19 lld-19 llvm-19 wasi-libc libclang-rt-19-dev-wasm32 tcl8.6"
 
 # derive_sources: print a deb822 stanza for bookworm-backports (deb + deb-src)
 # and deb-src for bookworm itself, using the URI of the existing Debian entry.

@@ -14,6 +14,8 @@ enum { CLI_OK = 0, CLI_MODULE_FAILED = 1, CLI_USAGE = 2 };
 int cli_test(int argc, char **argv);
 int cli_compile(int argc, char **argv);
 int cli_inspect(int argc, char **argv);
+int cli_run(int argc, char **argv);
+int cli_export(int argc, char **argv);
 
 /* cli_parse_size: "4096", "64K", "64KiB", "16M", "1G" (powers of 1024).
  * Returns 0 or -1. */

@@ -14,6 +14,9 @@ static void cli_usage(FILE *to) {
             "usage: wadup <command> [options]\n"
             "\n"
             "commands:\n"
+            "  run --modules DIR --input PATH... [-o DB]   run every module on every file (and on\n"
+            "                                              everything extracted), results in SQLite\n"
+            "  export DB --format ndjson|es-bulk           export results as JSON documents\n"
             "  test -m MODULE.wasm -s SAMPLE [-f NAME]   run one module on one file, print a JSON result\n"
             "  compile MODULE.wasm|DIR...                  compile modules to native code ahead of time\n"
             "  inspect MODULE.wasm [--json]                show what a module imports, exports and embeds\n"
@@ -68,6 +71,8 @@ int cli_parse_seconds(const char *s, uint64_t *ms) {
 int main(int argc, char **argv) {
     if (argc < 2) { cli_usage(stderr); return CLI_USAGE; }
     const char *cmd = argv[1];
+    if (strcmp(cmd, "run") == 0) return cli_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "export") == 0) return cli_export(argc - 1, argv + 1);
     if (strcmp(cmd, "test") == 0) return cli_test(argc - 1, argv + 1);
     if (strcmp(cmd, "compile") == 0) return cli_compile(argc - 1, argv + 1);
     if (strcmp(cmd, "inspect") == 0) return cli_inspect(argc - 1, argv + 1);

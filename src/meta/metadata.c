@@ -229,6 +229,24 @@ void meta_batch_clear(meta_batch_t *b) {
     meta_batch_init(b);
 }
 
+size_t meta_batch_drop_table(meta_batch_t *b, const meta_table_t *t) {
+    size_t kept = 0, dropped = 0;
+    for (size_t i = 0; i < b->nrows; i++) {
+        if (b->rows[i].table == t) {
+            meta_values_free(b->rows[i].values, t->ncolumns);
+            dropped++;
+        } else {
+            b->rows[kept++] = b->rows[i];
+        }
+    }
+    b->nrows = kept;
+    kept = 0;
+    for (size_t i = 0; i < b->ntables; i++)
+        if (b->tables[i] != t) b->tables[kept++] = b->tables[i];
+    b->ntables = kept;
+    return dropped;
+}
+
 /* ------------------------------------------------------------------ */
 /* Error messages                                                      */
 /* ------------------------------------------------------------------ */

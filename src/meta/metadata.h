@@ -66,6 +66,10 @@ typedef struct meta_batch {
 } meta_batch_t;
 void meta_batch_init(meta_batch_t *b);
 void meta_batch_clear(meta_batch_t *b); /* frees rows, keeps nothing */
+/* meta_batch_drop_table: remove table t and all its rows from the batch
+ * (used when the table conflicts with another module's); returns the
+ * number of rows removed. */
+size_t meta_batch_drop_table(meta_batch_t *b, const meta_table_t *t);
 
 /* meta_parse_file: parse one metadata file named `file_name` (used in
  * messages, e.g. "/metadata/output_0.json"). Names must match
