@@ -171,7 +171,8 @@ def write_sample_db(directory):
 def main(argv):
     if len(argv) > 2:
         sys.exit("usage: make-fixtures.py [DIR]")
-    directory = argv[1] if len(argv) == 2 else os.path.join(os.path.dirname(__file__), "..", "tests", "fixtures")
+    default = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures")
+    directory = os.path.normpath(argv[1] if len(argv) == 2 else default)
     os.makedirs(directory, exist_ok=True)
     test_zip = make_test_zip()
     write_atomic(directory, "test.zip", test_zip)

@@ -27,8 +27,9 @@ int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* cli_result_json: the JSON object `wadup test` prints for a result. */
 json_t *cli_result_json(const eng_module_t *m, const eng_result_t *r, const uint8_t *content);
-/* cli_error_json: the same object for a module that failed before running. */
-json_t *cli_error_json(const eng_module_t *m, const char *kind, const char *message);
+/* cli_error_json: the same object for a module that failed before running
+ * (`module_path` gives the module's name). */
+json_t *cli_error_json(const char *module_path, const char *kind, const char *message);
 /* cli_text: a JSON string from raw bytes (invalid UTF-8 replaced). */
 json_t *cli_text(const uint8_t *data, size_t len);
 

@@ -70,8 +70,9 @@ static void inspect_print_text(json_t *o) {
     json_t *v;
     json_array_foreach(json_object_get(o, "memories"), i, v) {
         json_t *max = json_object_get(v, "max_pages");
-        printf("memory %zu:   %lld pages initial, %s%lld max\n", i, (long long)json_integer_value(json_object_get(v, "min_pages")),
-               json_is_null(max) ? "no " : "", json_is_null(max) ? 0LL : (long long)json_integer_value(max));
+        printf("memory %zu:   %lld pages initial, ", i, (long long)json_integer_value(json_object_get(v, "min_pages")));
+        if (json_is_null(max)) printf("no max\n");
+        else printf("%lld max\n", (long long)json_integer_value(max));
     }
     printf("imports:    %zu\n", json_array_size(json_object_get(o, "imports")));
     json_array_foreach(json_object_get(o, "imports"), i, v) {
@@ -117,7 +118,7 @@ int cli_inspect(int argc, char **argv) {
     if (wmod_parse(f.data, f.size, &m, msg, sizeof msg) != 0) {
         mapped_file_close(&f);
         if (as_json) {
-            json_t *o = json_pack("{sssssss}", "path", path, "error_kind", ENG_KIND_INVALID_MODULE, "error", msg);
+            json_t *o = json_pack("{ssssss}", "path", path, "error_kind", ENG_KIND_INVALID_MODULE, "error", msg);
             json_dumpf(o, stdout, JSON_INDENT(2));
             fputc('\n', stdout);
             json_decref(o);

@@ -106,7 +106,7 @@ int cli_test(int argc, char **argv) {
     char *cfg_err = NULL;
     if (eng_module_open(module_path, &job.module, &err) != 0) {
         if (!err.kind) cli_error("%s", err.message);
-        else status = test_print(cli_error_json(NULL, err.kind, err.message), CLI_MODULE_FAILED);
+        else status = test_print(cli_error_json(module_path, err.kind, err.message), CLI_MODULE_FAILED);
         eng_error_clear(&err);
         mapped_file_close(&sample);
         return status;
@@ -119,7 +119,7 @@ int cli_test(int argc, char **argv) {
     cfg.quiet = quiet;
     bool compiled;
     if (eng_module_compile(job.module, &cfg, &compiled, &err) != 0) {
-        status = test_print(cli_error_json(job.module, err.kind, err.message), CLI_MODULE_FAILED);
+        status = test_print(cli_error_json(module_path, err.kind, err.message), CLI_MODULE_FAILED);
         eng_error_clear(&err);
         goto out_cfg;
     }

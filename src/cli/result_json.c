@@ -1,5 +1,7 @@
 /* result_json.c — the JSON document `wadup test` prints for a result. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cli/cli.h"
 #include "util/utf8.h"
@@ -78,18 +80,18 @@ static json_t *cli_subcontent_json(const eng_result_t *r, const uint8_t *content
 }
 
 /* cli_base_json: the fields every result object has, in order. */
-static json_t *cli_base_json(const eng_module_t *m, bool success, const char *kind, const char *error) {
+static json_t *cli_base_json(const char *name, bool success, const char *kind, const char *error) {
     json_t *o = json_object();
     json_object_set_new(o, "success", json_boolean(success));
     json_object_set_new(o, "error", error ? cli_text((const uint8_t *)error, strlen(error)) : json_null());
     json_object_set_new(o, "error_kind", kind ? json_string(kind) : json_null());
-    json_object_set_new(o, "module", m ? json_string(m->name) : json_null());
+    json_object_set_new(o, "module", name ? json_string(name) : json_null());
     return o;
 }
 
 
 json_t *cli_result_json(const eng_module_t *m, const eng_result_t *r, const uint8_t *content) {
-    json_t *o = cli_base_json(m, r->success, r->error_kind, r->error);
+    json_t *o = cli_base_json(m->name, r->success, r->error_kind, r->error);
     json_object_set_new(o, "exit_code", json_integer((json_int_t)r->exit_code));
     json_object_set_new(o, "stdout", cli_text(r->out.data, r->out.len));
     json_object_set_new(o, "stderr", cli_text(r->err.data, r->err.len));
@@ -102,8 +104,14 @@ json_t *cli_result_json(const eng_module_t *m, const eng_result_t *r, const uint
     return o;
 }
 
-json_t *cli_error_json(const eng_module_t *m, const char *kind, const char *message) {
-    json_t *o = cli_base_json(m, false, kind, message);
+json_t *cli_error_json(const char *module_path, const char *kind, const char *message) {
+    const char *slash = strrchr(module_path, '/');
+    const char *base = slash ? slash + 1 : module_path;
+    size_t n = strlen(base);
+    if (n > 5 && strcmp(base + n - 5, ".wasm") == 0) n -= 5;
+    char *name = strndup(base, n);
+    json_t *o = cli_base_json(name, false, kind, message);
+    free(name);
     json_object_set_new(o, "exit_code", json_integer(0));
     json_object_set_new(o, "stdout", json_string(""));
     json_object_set_new(o, "stderr", json_string(""));

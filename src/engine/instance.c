@@ -295,7 +295,12 @@ static eng_instance_t *eng_instantiate(eng_slot_t *s, eng_result_t *r) {
     const char *argv0 = m->name;
     if (!in->memory || eng_build_fs(in, m) != 0 || wasi_ctx_init(&in->wasi, in->fs, s->limits.max_output) != 0 ||
         wasi_set_args(&in->wasi, &argv0, 1) != 0) {
-        eng_result_fail(r, ENG_KIND_INSTANTIATE, "out of memory while building the instance of %s", m->name);
+        if (in->budget.refused)
+            eng_result_fail(r, ENG_KIND_MEMORY_LIMIT,
+                            "instantiating: the module's files do not fit the memory limit of %llu bytes",
+                            (unsigned long long)in->budget.limit);
+        else
+            eng_result_fail(r, ENG_KIND_INSTANTIATE, "out of memory while building the instance of %s", m->name);
         eng_instance_free(in);
         return NULL;
     }
