@@ -186,7 +186,7 @@ int aot_key(const aot_config_t *cfg, const wmod_t *m, const uint8_t *bytes, char
     ok = ok && EVP_DigestFinal_ex(ctx, digest, &len);
     EVP_MD_CTX_free(ctx);
     if (!ok || len != 32) return -1;
-    for (int i = 0; i < 32; i++) snprintf(key + i * 2, 3, "%02x", digest[i]);
+    hex_encode(digest, 32, key);
     return 0;
 }
 

@@ -332,9 +332,16 @@ static eng_instance_t *eng_instantiate(eng_slot_t *s, eng_result_t *r) {
 static int eng_set_content(eng_instance_t *in, const eng_content_t *c) {
     if (vfs_put_borrowed(in->fs, "/data.bin", c->data, c->size, NULL) != 0) return -1;
     buf_t fname = BUF_INIT, uuid = BUF_INIT, depth = BUF_INIT;
-    buf_printf(&fname, "WADUP_FILENAME=%s", c->filename ? c->filename : "unknown");
-    buf_printf(&uuid, "WADUP_CONTENT_UUID=%s", c->uuid ? c->uuid : "");
-    buf_printf(&depth, "WADUP_DEPTH=%u", c->depth);
+    char digits[16];
+    unsigned d = c->depth;
+    size_t nd = sizeof digits;
+    do { digits[--nd] = (char)('0' + d % 10); d /= 10; } while (d && nd);
+    buf_append_str(&fname, "WADUP_FILENAME=");
+    buf_append_str(&fname, c->filename ? c->filename : "unknown");
+    buf_append_str(&uuid, "WADUP_CONTENT_UUID=");
+    buf_append_str(&uuid, c->uuid ? c->uuid : "");
+    buf_append_str(&depth, "WADUP_DEPTH=");
+    buf_append(&depth, digits + nd, sizeof digits - nd);
     const char *env[] = {buf_cstr(&fname), buf_cstr(&uuid), buf_cstr(&depth)};
     int rc = wasi_set_env(&in->wasi, env, 3);
     buf_free(&fname);

@@ -510,7 +510,7 @@ static int store_write_run(store_t *s, int64_t content_id, const store_run_t *ru
 static int store_write_content(store_t *s, const store_content_t *c) {
     sqlite3_stmt *st = s->ins_content;
     char hex[65];
-    for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", c->sha256[i]);
+    hex_encode(c->sha256, 32, hex);
     sqlite3_bind_int64(st, 1, c->id);
     sqlite3_bind_text(st, 2, c->uuid, -1, SQLITE_STATIC);
     if (c->parent_id) sqlite3_bind_int64(st, 3, c->parent_id);

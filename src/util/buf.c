@@ -74,3 +74,12 @@ void buf_free(buf_t *b) {
     b->data = NULL;
     b->len = b->cap = 0;
 }
+
+void hex_encode(const uint8_t *data, size_t len, char *out) {
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < len; i++) {
+        out[2 * i] = digits[data[i] >> 4];
+        out[2 * i + 1] = digits[data[i] & 15];
+    }
+    out[2 * len] = 0;
+}

@@ -30,6 +30,8 @@ const char *buf_cstr(const buf_t *b);
  * unless allocation fails) and reset the buffer. */
 char *buf_steal(buf_t *b);
 void buf_reset(buf_t *b);   /* len = 0, keeps the allocation */
+/* hex_encode: 2*len lowercase hex digits and a NUL into out. */
+void hex_encode(const uint8_t *data, size_t len, char *out);
 void buf_free(buf_t *b);
 
 #endif

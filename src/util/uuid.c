@@ -2,8 +2,10 @@
 #include "util/uuid.h"
 
 #include <stdint.h>
-#include <stdio.h>
+#include <string.h>
 #include <sys/random.h>
+
+#include "util/buf.h"
 
 void uuid_v4(char out[37]) {
     uint8_t b[16] = {0};
@@ -14,6 +16,17 @@ void uuid_v4(char out[37]) {
     }
     b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
     b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
-    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2],
-             b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+    char hex[33];
+    hex_encode(b, sizeof b, hex);
+    /* 8-4-4-4-12 */
+    memcpy(out, hex, 8);
+    out[8] = '-';
+    memcpy(out + 9, hex + 8, 4);
+    out[13] = '-';
+    memcpy(out + 14, hex + 12, 4);
+    out[18] = '-';
+    memcpy(out + 19, hex + 16, 4);
+    out[23] = '-';
+    memcpy(out + 24, hex + 20, 12);
+    out[36] = 0;
 }
