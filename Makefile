@@ -35,7 +35,7 @@ HOSTILE_WASM = $(patsubst examples/hostile/%.c,build/examples/hostile/%.wasm,$(H
 GUEST_TEST_C    = $(sort $(wildcard tests/guest/*.c))
 GUEST_TEST_WASM = $(patsubst tests/guest/%.c,build/tests/guest/%.wasm,$(GUEST_TEST_C))
 
-.PHONY: all asan unit-bins examples test clean
+.PHONY: all asan unit-bins bench-bins examples test clean
 all: $(B)/wadup examples
 
 $(B)/wadup: $(LIB_OBJ) $(CLI_OBJ)
@@ -74,8 +74,33 @@ build/tests/guest/%.wasm: tests/guest/%.c guest/c/wadup.h $(SYSROOT)/.stamp
 	@mkdir -p $(dir $@)
 	$(WASM_CC) $(WASM_CFLAGS) $(WASM_REACTOR) -o $@ $<
 
+bench-bins: build/bench/sink_bench build/bench/native_baseline
+
+build/bench/sink_bench: bench/sink_bench.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) $(LDFLAGS_BIN) -o $@ $< $(LIB_OBJ) $(LDLIBS)
+
+build/bench/native_baseline: bench/native_baseline.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) -o $@ $< -lsqlite3
+
 test: all asan
 	./scripts/test.sh
 
 clean:
 	rm -rf build
+
+# --- guest libraries (begin)
+# Third-party C libraries for guest modules, built for wasm32-wasi from
+# Debian source packages by scripts/build-guest-libs.sh (docs/guest-libraries.md).
+# The script is idempotent and rebuilds only when its outputs are missing or
+# the script changed. Examples that link a library depend on the stamp.
+GUEST_LIBS_STAMP = build/guest-libs/.stamp
+
+$(GUEST_LIBS_STAMP): scripts/build-guest-libs.sh $(SYSROOT)/.stamp
+	./scripts/build-guest-libs.sh
+	@touch $@
+
+build/examples/zip-extractor.wasm: $(GUEST_LIBS_STAMP) examples/zip-extractor/build.flags
+build/examples/sqlite-parser.wasm: $(GUEST_LIBS_STAMP) examples/sqlite-parser/build.flags
+# --- guest libraries (end)

@@ -2,8 +2,12 @@
  *
  * Each thread started by rt_thread_spawn has a private state record
  * (thread-local): its stack bounds and guard region, an alternate signal
- * stack, a POSIX timer that signals only this thread, and the catch point
- * of the guest call in progress. The SIGSEGV/SIGBUS handler turns a fault
+ * stack, the deadline and sequence number of the guest call in progress
+ * and its catch point. One watchdog thread enforces timeouts for every
+ * guest thread: it polls the deadlines every few milliseconds and sends the
+ * late thread a signal carrying the call's sequence number, so a guest
+ * call costs no system call for its timeout and a late signal can never
+ * hit the next call. The SIGSEGV/SIGBUS handler turns a fault
  * into a trap only when the thread is executing guest code and the address
  * is in one of the current owner's memory reservations (out of bounds) or
  * in the stack guard region (stack overflow); otherwise the previous
@@ -12,6 +16,7 @@
 
 #include <errno.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,14 +28,18 @@
 #define RT_HOST_HEADROOM (256u * 1024u)      /* stack a host call needs */
 #define RT_ALTSTACK_SIZE (64u * 1024u)
 #define RT_TIMER_SIGNAL (SIGRTMIN + 3)
+#define RT_WATCHDOG_PERIOD_NS (5 * 1000000L)
 
 typedef struct rt_thread_state {
     bool ready;
+    pthread_t thread;
+    struct rt_thread_state *next_registered;
+    _Atomic uint64_t deadline_ns;   /* CLOCK_MONOTONIC; 0 = no timeout armed */
+    _Atomic uint64_t call_seq;      /* identifies the guest call in progress */
+    sigset_t base_mask;
     uintptr_t guard_lo, guard_hi;   /* [lo, hi): guard region below the stack */
     uintptr_t stack_lo;             /* lowest usable stack address */
     void *altstack;
-    timer_t timer;
-    bool has_timer;
     sigjmp_buf *catch_point;        /* NULL when no guest call is running */
     rt_owner_t *owner;
     volatile sig_atomic_t in_guest; /* 1 while guest code (not host code) runs */
@@ -123,10 +132,66 @@ static void rt_on_fault(int sig, siginfo_t *info, void *uctx) {
 }
 
 static void rt_on_timer(int sig, siginfo_t *info, void *uctx) {
-    (void)sig; (void)info; (void)uctx;
+    (void)sig; (void)uctx;
     if (!rt_self.ready || !rt_self.catch_point) return;
+    if ((uint64_t)(uintptr_t)info->si_value.sival_ptr != (atomic_load(&rt_self.call_seq) & UINTPTR_MAX)) return;
     if (rt_self.in_guest) rt_jump(RT_TRAP_TIMEOUT);
     rt_self.timeout_pending = 1;
+}
+
+/* ---- the watchdog ---- */
+
+static pthread_mutex_t rt_registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static rt_thread_state_t *rt_registry;
+static pthread_t rt_watchdog;
+static bool rt_watchdog_started;
+
+static uint64_t rt_now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* rt_watchdog_main: signal every guest thread whose call is past its
+ * deadline (once per call: the deadline is cleared when signalled). */
+static void *rt_watchdog_main(void *arg) {
+    (void)arg;
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    struct timespec period = {0, RT_WATCHDOG_PERIOD_NS};
+    for (;;) {
+        nanosleep(&period, NULL);
+        uint64_t now = rt_now_ns();
+        pthread_mutex_lock(&rt_registry_lock);
+        for (rt_thread_state_t *t = rt_registry; t; t = t->next_registered) {
+            uint64_t deadline = atomic_load(&t->deadline_ns);
+            if (!deadline || now < deadline) continue;
+            if (!atomic_compare_exchange_strong(&t->deadline_ns, &deadline, 0)) continue;
+            union sigval v = {.sival_ptr = (void *)(uintptr_t)atomic_load(&t->call_seq)};
+            pthread_sigqueue(t->thread, RT_TIMER_SIGNAL, v);
+        }
+        pthread_mutex_unlock(&rt_registry_lock);
+    }
+    return NULL;
+}
+
+static void rt_register(rt_thread_state_t *t) {
+    pthread_mutex_lock(&rt_registry_lock);
+    t->next_registered = rt_registry;
+    rt_registry = t;
+    if (!rt_watchdog_started && pthread_create(&rt_watchdog, NULL, rt_watchdog_main, NULL) == 0) {
+        pthread_detach(rt_watchdog);
+        rt_watchdog_started = true;
+    }
+    pthread_mutex_unlock(&rt_registry_lock);
+}
+
+static void rt_unregister(rt_thread_state_t *t) {
+    pthread_mutex_lock(&rt_registry_lock);
+    for (rt_thread_state_t **p = &rt_registry; *p; p = &(*p)->next_registered)
+        if (*p == t) { *p = t->next_registered; break; }
+    pthread_mutex_unlock(&rt_registry_lock);
 }
 
 static pthread_once_t rt_init_once = PTHREAD_ONCE_INIT;
@@ -164,20 +229,16 @@ static int rt_thread_setup(rt_thread_handle_t *h) {
     if (!rt_self.altstack) return -1;
     stack_t ss = {.ss_sp = rt_self.altstack, .ss_size = RT_ALTSTACK_SIZE, .ss_flags = 0};
     if (sigaltstack(&ss, NULL) != 0) return -1;
-    struct sigevent sev;
-    memset(&sev, 0, sizeof sev);
-    sev.sigev_notify = SIGEV_THREAD_ID;
-    sev.sigev_signo = RT_TIMER_SIGNAL;
-    sev._sigev_un._tid = gettid();
-    if (timer_create(CLOCK_MONOTONIC, &sev, &rt_self.timer) != 0) return -1;
-    rt_self.has_timer = true;
+    pthread_sigmask(SIG_SETMASK, NULL, &rt_self.base_mask);
+    rt_self.thread = pthread_self();
     rt_self.ready = true;
+    rt_register(&rt_self);
     return 0;
 }
 
 static void rt_thread_teardown(void) {
+    if (rt_self.ready) rt_unregister(&rt_self);
     rt_self.ready = false;
-    if (rt_self.has_timer) timer_delete(rt_self.timer);
     stack_t ss = {.ss_sp = NULL, .ss_size = 0, .ss_flags = SS_DISABLE};
     sigaltstack(&ss, NULL);
     free(rt_self.altstack);
@@ -235,19 +296,13 @@ void *rt_thread_join(rt_thread_handle_t *h) {
 /* ---- guest calls ---- */
 
 static void rt_arm_timer(uint64_t timeout_ms) {
-    if (!timeout_ms || !rt_self.has_timer) return;
-    struct itimerspec its;
-    memset(&its, 0, sizeof its);
-    its.it_value.tv_sec = (time_t)(timeout_ms / 1000);
-    its.it_value.tv_nsec = (long)(timeout_ms % 1000) * 1000000L;
-    timer_settime(rt_self.timer, 0, &its, NULL);
+    atomic_fetch_add(&rt_self.call_seq, 1);
+    if (timeout_ms) atomic_store(&rt_self.deadline_ns, rt_now_ns() + timeout_ms * 1000000ull);
 }
 
 static void rt_disarm_timer(void) {
-    if (!rt_self.has_timer) return;
-    struct itimerspec its;
-    memset(&its, 0, sizeof its);
-    timer_settime(rt_self.timer, 0, &its, NULL);
+    atomic_store(&rt_self.deadline_ns, 0);
+    atomic_fetch_add(&rt_self.call_seq, 1);
 }
 
 rt_status_t rt_call(rt_owner_t *owner, uint64_t timeout_ms, void (*fn)(void *), void *arg) {
@@ -256,7 +311,9 @@ rt_status_t rt_call(rt_owner_t *owner, uint64_t timeout_ms, void (*fn)(void *), 
     sigjmp_buf *volatile previous = rt_self.catch_point;
     rt_owner_t *volatile previous_owner = rt_self.owner;
     volatile rt_status_t status = RT_OK;
-    int jumped = sigsetjmp(catch_point, 1);
+    /* No signal mask saved here (that would be a system call per call):
+     * after a trap the thread's mask is restored explicitly below. */
+    int jumped = sigsetjmp(catch_point, 0);
     if (jumped == 0) {
         rt_self.owner = owner;
         rt_self.timeout_pending = 0;
@@ -267,6 +324,7 @@ rt_status_t rt_call(rt_owner_t *owner, uint64_t timeout_ms, void (*fn)(void *), 
         rt_self.in_guest = 0;
     } else {
         status = (rt_status_t)jumped;
+        pthread_sigmask(SIG_SETMASK, &rt_self.base_mask, NULL);
     }
     rt_self.in_guest = 0;
     rt_disarm_timer();

@@ -7,13 +7,26 @@
 
 #include "util/buf.h"
 
-void uuid_v4(char out[37]) {
-    uint8_t b[16] = {0};
-    size_t got = 0;
-    while (got < sizeof b) {
-        ssize_t n = getrandom(b + got, sizeof b - got, 0);
-        if (n > 0) got += (size_t)n;
+/* Random bytes are fetched from the kernel in blocks, per thread. */
+static __thread uint8_t uuid_pool[4096];
+static __thread size_t uuid_pool_left;
+
+static void uuid_random(uint8_t *out, size_t n) {
+    if (uuid_pool_left < n) {
+        size_t got = 0;
+        while (got < sizeof uuid_pool) {
+            ssize_t r = getrandom(uuid_pool + got, sizeof uuid_pool - got, 0);
+            if (r > 0) got += (size_t)r;
+        }
+        uuid_pool_left = sizeof uuid_pool;
     }
+    memcpy(out, uuid_pool + sizeof uuid_pool - uuid_pool_left, n);
+    uuid_pool_left -= n;
+}
+
+void uuid_v4(char out[37]) {
+    uint8_t b[16];
+    uuid_random(b, sizeof b);
     b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
     b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
     char hex[33];
