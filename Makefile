@@ -39,20 +39,23 @@ GUEST_TEST_WASM = $(patsubst tests/guest/%.c,build/tests/guest/%.wasm,$(GUEST_TE
 all: $(B)/wadup examples
 
 $(B)/wadup: $(LIB_OBJ) $(CLI_OBJ)
-	$(CC) $(CFLAGS_BASE) $(CFLAGS) $(LDFLAGS_BIN) -o $@ $^ $(LDLIBS)
+	@echo "  LD  $@"
+	@$(CC) $(CFLAGS_BASE) $(CFLAGS) $(LDFLAGS_BIN) -o $@ $^ $(LDLIBS)
 
 $(OBJ_DIR)/%.o: %.c $(wildcard src/*/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) $(CFLAGS) -c -o $@ $<
+	@echo "  CC  $<"
+	@$(CC) $(CFLAGS_BASE) $(CFLAGS) -c -o $@ $<
 
 $(B)/tests/%: tests/unit/%.c $(LIB_OBJ) tests/unit/test.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) $(CFLAGS) -Itests/unit $(LDFLAGS_BIN) -o $@ $< $(LIB_OBJ) $(LDLIBS)
+	@echo "  LD  $@"
+	@$(CC) $(CFLAGS_BASE) $(CFLAGS) -Itests/unit $(LDFLAGS_BIN) -o $@ $< $(LIB_OBJ) $(LDLIBS)
 
 unit-bins: $(UNIT_BIN)
 
 asan:
-	$(MAKE) B=build/asan CFLAGS="-O1 $(SAN_FLAGS)" build/asan/wadup unit-bins
+	@$(MAKE) --no-print-directory B=build/asan CFLAGS="-O1 $(SAN_FLAGS)" build/asan/wadup unit-bins
 
 $(SYSROOT)/.stamp:
 	@mkdir -p $(SYSROOT)/include $(SYSROOT)/lib

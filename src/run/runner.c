@@ -99,9 +99,10 @@ typedef struct run_worker {
     rt_thread_handle_t *thread;
 } run_worker_t;
 
-/* run_push: queue contents for processing (caller holds no lock). */
-static void run_push(run_t *r, run_content_t **cs, size_t n) {
-    if (!n) return;
+/* run_push: queue contents for processing (caller holds no lock).
+ * Returns 0, or -1 if the stack could not grow (nothing queued). */
+static int run_push(run_t *r, run_content_t **cs, size_t n) {
+    if (!n) return 0;
     pthread_mutex_lock(&r->lock);
     if (r->nstack + n > r->cap) {
         size_t cap = r->cap ? r->cap : 256;
@@ -109,8 +110,7 @@ static void run_push(run_t *r, run_content_t **cs, size_t n) {
         run_content_t **grown = realloc(r->stack, cap * sizeof *grown);
         if (!grown) {
             pthread_mutex_unlock(&r->lock);
-            fprintf(stderr, "wadup: out of memory queueing sub-content\n");
-            abort();
+            return -1;
         }
         r->stack = grown;
         r->cap = cap;
@@ -120,6 +120,7 @@ static void run_push(run_t *r, run_content_t **cs, size_t n) {
     run_report_queued(r->report, (long)n);
     pthread_cond_broadcast(&r->work);
     pthread_mutex_unlock(&r->lock);
+    return 0;
 }
 
 /* run_finish_content: the content is stored; release it and, if it was
@@ -189,7 +190,9 @@ static void run_children(run_t *r, run_content_t *c, store_content_t *sc) {
     if (!emitted) return;
     run_content_t **kids = calloc(emitted, sizeof *kids);
     buf_t notes = BUF_INIT;
-    if (c->depth + 1 > o->max_depth) {
+    if (!kids) {
+        buf_printf(&notes, "out of memory: %zu sub-contents not processed", emitted);
+    } else if (c->depth + 1 > o->max_depth) {
         buf_printf(&notes, "max_depth: %zu sub-contents not processed (depth limit %u)", emitted, o->max_depth);
     } else {
         for (size_t m = 0; m < sc->nruns && kids; m++) {
@@ -203,10 +206,13 @@ static void run_children(run_t *r, run_content_t *c, store_content_t *sc) {
             buf_printf(&notes, "max_children: %zu of %zu sub-contents dropped (limit %u)", emitted - queued, emitted,
                        o->max_children);
     }
+    if (run_push(r, kids, queued) != 0) {
+        buf_printf(&notes, "%sout of memory: %zu sub-contents not processed", notes.len ? "; " : "", queued);
+        for (size_t i = 0; i < queued; i++) run_finish_content(r, kids[i]);
+    }
     if (notes.len) sc->limits_hit = buf_steal(&notes);
     buf_free(&notes);
     /* Emitted bytes not turned into contents are freed with the results. */
-    run_push(r, kids, queued);
     free(kids);
 }
 
