@@ -80,18 +80,20 @@ up_to_date() {
 }
 
 # fetch PKG: download and unpack Debian source package PKG (patches
-# applied) into $SRC/PKG; prints the Debian version into $SRC/PKG.version.
+# applied) into $SRC/PKG; writes its Debian version to $SRC/PKG.version.
 fetch() {
-    local pkg=$1 dl dsc
+    local pkg=$1 dl dscs
     dl="$SRC/$pkg.download"
-    rm -rf "$dl" "$SRC/$pkg"
+    rm -rf "${dl:?}" "${SRC:?}/$pkg"
     mkdir -p "$dl"
     (cd "$dl" && apt-get -q -o APT::Sandbox::User=root source --download-only "$pkg") >"$SRC/$pkg.fetch.log" 2>&1 ||
         { tail -n 20 "$SRC/$pkg.fetch.log" >&2; die "apt-get source $pkg failed (deb-src entries missing? run scripts/setup.sh)"; }
-    dsc=$(ls "$dl"/"$pkg"_*.dsc 2>/dev/null | head -n 1 || true)
-    [ -n "$dsc" ] || die "no .dsc for $pkg in $dl"
-    run "$SRC/$pkg.fetch.log" dpkg-source -x "$dsc" "$SRC/$pkg"
-    sed -n 's/^Version: //p' "$dsc" | head -n 1 >"$SRC/$pkg.version"
+    dscs=("$dl/${pkg}"_*.dsc)
+    [ -f "${dscs[0]}" ] || die "no .dsc for $pkg in $dl"
+    run "$SRC/$pkg.fetch.log" dpkg-source -x "${dscs[0]}" "$dl/tree"
+    sed -n 's/^Version: //p' "${dscs[0]}" | head -n 1 >"$SRC/$pkg.version"
+    mv "$dl/tree" "$SRC/$pkg"
+    rm -rf "${dl:?}"
 }
 
 # install_lib NAME STAGE: move a finished staging directory into place.
