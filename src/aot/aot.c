@@ -6,18 +6,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "util/buf.h"
-
-extern char **environ;
+#include "util/spawn.h"
 
 /* Flags for gcc that wasm2c output needs for conformance, plus guard
  * probing so a large native frame cannot jump over the stack guard. */
@@ -38,28 +35,10 @@ static char *aot_strdup_printf(const char *fmt, const char *a, const char *b) {
 /* aot_run: run argv with stdout+stderr appended to `out` (capped at
  * 64 KiB). Returns the exit status, or -1 if it could not be started. */
 static int aot_run(char *const argv[], buf_t *out) {
-    int pipefd[2];
-    if (pipe2(pipefd, O_CLOEXEC) != 0) return -1;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
-    posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
-    pid_t pid;
-    int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    close(pipefd[1]);
-    if (rc != 0) { close(pipefd[0]); return -1; }
-    char chunk[4096];
-    ssize_t n;
-    while ((n = read(pipefd[0], chunk, sizeof chunk)) != 0) {
-        if (n < 0) { if (errno == EINTR) continue; break; }
-        if (out && out->len < 65536) buf_append(out, chunk, (size_t)n);
-    }
-    close(pipefd[0]);
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR) return -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    buf_t ignored = BUF_INIT;
+    int rc = spawn_capture(argv, true, out ? out : &ignored, 65536);
+    buf_free(&ignored);
+    return rc;
 }
 
 /* aot_first_line: the first line of a tool's version output. */

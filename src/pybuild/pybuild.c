@@ -5,21 +5,18 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "util/buf.h"
 #include "util/mapped_file.h"
+#include "util/spawn.h"
 #include "wasm/wasm_custom.h"
 #include "wasm/wasm_module.h"
-
-extern char **environ;
 
 static char *pyb_printf(const char *fmt, const char *a, const char *b) {
     buf_t m = BUF_INIT;
@@ -41,29 +38,11 @@ char *pyb_python_dir(void) {
 }
 
 /* pyb_run_builder: run build_module.py; its stdout (a JSON summary) is
- * appended to `summary`, its stderr goes to ours. */
+ * appended to `summary`, its stderr goes to ours. Returns 0, 1 if it
+ * failed, -1 if it could not be started. */
 static int pyb_run_builder(char *const argv[], buf_t *summary) {
-    int pipefd[2];
-    if (pipe2(pipefd, O_CLOEXEC) != 0) return -1;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
-    pid_t pid;
-    int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    close(pipefd[1]);
-    if (rc != 0) { close(pipefd[0]); errno = rc; return -1; }
-    char chunk[4096];
-    ssize_t n;
-    while ((n = read(pipefd[0], chunk, sizeof chunk)) != 0) {
-        if (n < 0) { if (errno == EINTR) continue; break; }
-        buf_append(summary, chunk, (size_t)n);
-    }
-    close(pipefd[0]);
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR) return -1;
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+    int rc = spawn_capture(argv, false, summary, 1 << 20);
+    return rc < 0 ? -1 : rc == 0 ? 0 : 1;
 }
 
 static int pyb_embed(buf_t *out, const char *guest_path, const char *host_path, char **err) {

@@ -278,41 +278,29 @@ static void rt_table_free(void *table) {
 void wasm_rt_free_funcref_table(wasm_rt_funcref_table_t *t) { rt_table_free(t); t->data = NULL; t->size = 0; }
 void wasm_rt_free_externref_table(wasm_rt_externref_table_t *t) { rt_table_free(t); t->data = NULL; t->size = 0; }
 
-uint32_t wasm_rt_grow_funcref_table(wasm_rt_funcref_table_t *t, uint32_t delta, wasm_rt_funcref_t init) {
-    rt_host_enter();
-    uint32_t old = t->size, result = UINT32_MAX;
-    uint64_t want = (uint64_t)old + delta;
-    if (delta == 0) result = old;
-    else if (want <= t->max_size) {
-        wasm_rt_funcref_t *data = rt_table_grow(t, old, (uint32_t)want, sizeof *data);
-        if (data) {
-            for (uint64_t i = old; i < want; i++) data[i] = init;
-            t->data = data;
-            t->size = (uint32_t)want;
-            result = old;
-        }
+/* RT_DEFINE_TABLE_GROW: wasm_rt_grow_<type>_table for one table type. */
+#define RT_DEFINE_TABLE_GROW(type)                                                                   \
+    uint32_t wasm_rt_grow_##type##_table(wasm_rt_##type##_table_t *t, uint32_t delta, wasm_rt_##type##_t init) { \
+        rt_host_enter();                                                                             \
+        uint32_t old = t->size, result = UINT32_MAX;                                                 \
+        uint64_t want = (uint64_t)old + delta;                                                       \
+        if (delta == 0) {                                                                            \
+            result = old;                                                                            \
+        } else if (want <= t->max_size) {                                                            \
+            wasm_rt_##type##_t *data = rt_table_grow(t, old, (uint32_t)want, sizeof *data);          \
+            if (data) {                                                                              \
+                for (uint64_t i = old; i < want; i++) data[i] = init;                                \
+                t->data = data;                                                                      \
+                t->size = (uint32_t)want;                                                            \
+                result = old;                                                                        \
+            }                                                                                        \
+        }                                                                                            \
+        rt_host_leave();                                                                             \
+        return result;                                                                               \
     }
-    rt_host_leave();
-    return result;
-}
 
-uint32_t wasm_rt_grow_externref_table(wasm_rt_externref_table_t *t, uint32_t delta, wasm_rt_externref_t init) {
-    rt_host_enter();
-    uint32_t old = t->size, result = UINT32_MAX;
-    uint64_t want = (uint64_t)old + delta;
-    if (delta == 0) result = old;
-    else if (want <= t->max_size) {
-        wasm_rt_externref_t *data = rt_table_grow(t, old, (uint32_t)want, sizeof *data);
-        if (data) {
-            for (uint64_t i = old; i < want; i++) data[i] = init;
-            t->data = data;
-            t->size = (uint32_t)want;
-            result = old;
-        }
-    }
-    rt_host_leave();
-    return result;
-}
+RT_DEFINE_TABLE_GROW(funcref)
+RT_DEFINE_TABLE_GROW(externref)
 
 /* ---- exceptions (per thread) ---- */
 
