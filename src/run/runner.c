@@ -552,6 +552,7 @@ int run_main(const run_options_t *o) {
     r.tables = run_tables_new();
     r.input = run_input_new(o->inputs, o->ninputs, o->follow_symlinks);
     if (o->resume && r.dedup) store_each_hash(r.store, run_seed_dedup, r.dedup);
+    if (o->resume && r.tables) store_each_table(r.store, run_tables_seed, r.tables);
     if (r.dedup && r.tables && r.input && run_load_modules(&r, &cfg) == 0) {
         r.report = run_report_new(r.modules, r.nmodules, o->quiet);
         if (r.report) {

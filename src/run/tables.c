@@ -156,3 +156,10 @@ int run_tables_check(run_tables_t *t, const char *module, eng_result_t *r, char 
     buf_free(&msg);
     return 0;
 }
+
+void run_tables_seed(void *tables, const char *module, const meta_table_t *t) {
+    run_tables_t *reg = tables;
+    pthread_mutex_lock(&reg->lock);
+    if (!reg_find(reg, t->name)) reg_add(reg, module, t);
+    pthread_mutex_unlock(&reg->lock);
+}

@@ -15,4 +15,6 @@ void run_tables_free(run_tables_t *t);
  * use. Conflicting tables are removed from r->metadata; returns 0, or -1
  * with a malloc'd *error naming each conflict. */
 int run_tables_check(run_tables_t *t, const char *module, eng_result_t *r, char **error);
+/* run_tables_seed: register a table defined by an earlier (resumed) run. */
+void run_tables_seed(void *tables, const char *module, const meta_table_t *t);
 #endif

@@ -2,6 +2,7 @@
  * (see store.h). Layout: schema; opening and resuming; the item queue;
  * writing items; the writer thread; closing. */
 #include <errno.h>
+#include <jansson.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -209,6 +210,49 @@ void store_each_hash(store_t *s, void (*fn)(void *ctx, const uint8_t sha[32], in
             sha[i] = (uint8_t)(hi * 16 + lo);
         }
         if (ok) fn(ctx, sha, sqlite3_column_int64(st, 1));
+    }
+    sqlite3_finalize(st);
+}
+
+/* store_table_from_json: a table definition from metadata_tables.columns. */
+static int store_table_from_json(const char *name, const char *columns, meta_table_t *t) {
+    json_t *arr = json_loads(columns, 0, NULL);
+    size_t n = json_is_array(arr) ? json_array_size(arr) : 0;
+    t->name = (char *)name;
+    t->ncolumns = 0;
+    t->columns = calloc(n ? n : 1, sizeof *t->columns);
+    int rc = arr && t->columns && n ? 0 : -1;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        json_t *c = json_array_get(arr, i);
+        const char *cname = json_string_value(json_object_get(c, "name"));
+        const char *type = json_string_value(json_object_get(c, "data_type"));
+        meta_type_t ty = META_STRING;
+        if (!cname || !type) { rc = -1; break; }
+        if (strcmp(type, "Int64") == 0) ty = META_INT64;
+        else if (strcmp(type, "Float64") == 0) ty = META_FLOAT64;
+        else if (strcmp(type, "Boolean") == 0) ty = META_BOOLEAN;
+        else if (strcmp(type, "String") != 0) { rc = -1; break; }
+        t->columns[t->ncolumns].name = strdup(cname);
+        t->columns[t->ncolumns].type = ty;
+        if (!t->columns[t->ncolumns].name) { rc = -1; break; }
+        t->ncolumns++;
+    }
+    json_decref(arr);
+    return rc;
+}
+
+void store_each_table(store_t *s, void (*fn)(void *ctx, const char *module, const meta_table_t *t), void *ctx) {
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT name, module, columns FROM metadata_tables", -1, &st, NULL) != SQLITE_OK)
+        return;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        meta_table_t t = {0};
+        const char *name = (const char *)sqlite3_column_text(st, 0);
+        const char *module = (const char *)sqlite3_column_text(st, 1);
+        const char *columns = (const char *)sqlite3_column_text(st, 2);
+        if (name && module && columns && store_table_from_json(name, columns, &t) == 0) fn(ctx, module, &t);
+        for (size_t i = 0; i < t.ncolumns; i++) free(t.columns[i].name);
+        free(t.columns);
     }
     sqlite3_finalize(st);
 }

@@ -39,6 +39,11 @@ int64_t store_next_id(const store_t *s);
  * duplicates), for deduplication across a resumed run. */
 void store_each_hash(store_t *s, void (*fn)(void *ctx, const uint8_t sha[32], int64_t id), void *ctx);
 
+/* store_each_table: call fn for every metadata table already in the
+ * database (name, defining module, definition), so a resumed run keeps
+ * one definition per table name. */
+void store_each_table(store_t *s, void (*fn)(void *ctx, const char *module, const meta_table_t *t), void *ctx);
+
 /* ---- items ---- */
 
 /* What is written for one module on one content. The store takes the

@@ -270,6 +270,18 @@ class TestResume(RunTestCase):
         self.assertEqual(self.query("SELECT count(*) FROM contents"), [(n,)])
 
 
+    def test_resume_keeps_table_definitions(self):
+        inp = self.inputs({"a": "first"})
+        self.run_wadup(self.modules("byte-counter"), inp)
+        with open(os.path.join(inp, "b"), "w") as f:
+            f.write("second file")
+        # On resume, a module defining file_sizes differently is still refused.
+        self.run_wadup(self.modules("byte-counter", "conflict"), inp, extra=("--resume",))
+        self.assertEqual(sorted(r[0] for r in self.query("SELECT size_bytes FROM file_sizes")), [5, 11])
+        (kind,) = self.query("SELECT error_kind FROM module_runs WHERE module = 'conflict'")[0]
+        self.assertEqual(kind, "metadata_error")
+
+
 class TestExport(RunTestCase):
     def test_ndjson_and_es_bulk(self):
         self.run_wadup(self.modules("zip-extractor", "byte-counter", "returns-error"),
