@@ -1,9 +1,11 @@
 """python-exit — a failure test (single-file layout).
 
 On a content whose data is "exit" (surrounding whitespace ignored) or whose
-file name is "exit", main() calls sys.exit(2): the content fails with
-error kind exit and exit code 2, the instance is discarded and the next
-content gets a fresh one. Any other content gives one row in
+file name is "exit", main() calls sys.exit(2). The runtime turns the
+SystemExit into process() returning 2 (it never exits the process): the
+content fails with error kind module_error and exit_code 2, "SystemExit: 2"
+on stderr, the rows queued before are dropped, and the same instance goes
+on with the next content. Any other content gives one row in
 exit_ok(filename String, size Int64).
 """
 import os

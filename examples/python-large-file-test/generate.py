@@ -356,7 +356,8 @@ def gen_function(i, rnd):
         return ("def %s(x):\n    def gen():\n        for k in range(%d):\n            yield (x ^ k) & %d\n"
                 "    return max(gen()) - min(gen())\n" % (name, c + 3, a))
     if shape == 6:
-        return ("def %s(x):\n    s = \"%s\" * (x %% 4 + 1)\n    return len(s.replace(\"a\", \"bb\")) + s.count(\"%s\")\n"
+        return ("def %s(x):\n    s = \"%s\" * (x %% 4 + 1)\n"
+                "    return len(s.replace(\"a\", \"bb\")) + s.count(\"%s\")\n"
                 % (name, "ab%dca" % a, chr(97 + a % 3)))
     return ("def %s(x):\n    match x %% %d:\n        case 0:\n            return %d\n        case 1 | 2:\n"
             "            return x + %d\n        case n if n > %d:\n            return n * 2\n        case _:\n"

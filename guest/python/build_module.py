@@ -17,6 +17,8 @@ The project (PROJECT_DIR/pyproject.toml):
 
     [tool.wadup]
     entry-point = "my_module"             # default: name with '-' -> '_'
+    optional-native = ["markupsafe"]      # distributions whose native
+                                          # extensions are optional speed-ups
 
 and the code in one of: src/<entry>/ (package), <entry>/ (package),
 src/<entry>.py or <entry>.py (single module).
@@ -25,7 +27,8 @@ Dependencies are taken, with their own dependencies, from the environment
 of the interpreter running this script (a virtual environment, or Debian's
 python3-* packages for /usr/bin/python3); nothing is downloaded. Only pure
 Python works: a native extension (.so) is dropped when the same module also
-exists as .py, and is an error otherwise.
+exists as .py, or when its distribution is listed in optional-native, and
+is an error otherwise.
 
 Output: every .py compiled (optimization 0, unchecked-hash .pyc, legacy
 layout: pkg/mod.pyc where pkg/mod.py was) and stored without its source;
@@ -321,8 +324,12 @@ def load_project(project_dir):
                          "\"module_name\" (a Python identifier)" % (path, entry))
     if entry == "wadup":
         raise BuildError("%s: the entry module cannot be called 'wadup' (that is the wadup package)" % path)
-    unknown = sorted(set(tool) - {"entry-point"})
-    return {"name": name, "entry": entry, "dependencies": deps, "unknown_tool_keys": unknown}
+    optional = tool.get("optional-native", [])
+    if not isinstance(optional, list) or not all(isinstance(d, str) for d in optional):
+        raise BuildError("%s: [tool.wadup] optional-native must be a list of distribution names" % path)
+    unknown = sorted(set(tool) - {"entry-point", "optional-native"})
+    return {"name": name, "entry": entry, "dependencies": deps, "unknown_tool_keys": unknown,
+            "optional_native": {normalize(d) for d in optional}}
 
 
 def find_entry(project_dir, entry):
@@ -331,14 +338,17 @@ def find_entry(project_dir, entry):
                   ("package", os.path.join(project_dir, entry)),
                   ("module", os.path.join(project_dir, "src", entry + ".py")),
                   ("module", os.path.join(project_dir, entry + ".py"))]
-    found = []
+    found, no_init = [], []
     for kind, p in candidates:
         if kind == "package" and os.path.isdir(p):
-            if not os.path.isfile(os.path.join(p, "__init__.py")):
-                raise BuildError("%s is a directory without __init__.py: the entry package needs one" % p)
-            found.append((kind, p))
+            if os.path.isfile(os.path.join(p, "__init__.py")):
+                found.append((kind, p))
+            else:
+                no_init.append(p)
         elif kind == "module" and os.path.isfile(p):
             found.append((kind, p))
+    if not found and no_init:
+        raise BuildError("%s is a directory without __init__.py: the entry package needs one" % no_init[0])
     if not found:
         rel = ["src/%s/__init__.py" % entry, "%s/__init__.py" % entry, "src/%s.py" % entry, "%s.py" % entry]
         raise BuildError("entry module %r not found in %s: expected one of %s (set [tool.wadup] entry-point "
@@ -414,10 +424,12 @@ def _read(path):
         return f.read()
 
 
-def select_files(rel_paths, origin, label):
+def select_files(rel_paths, origin, label, optional_native=False):
     """Split a distribution's or project's files into kept ones and native
-    extensions: returns the kept relative paths. A native extension whose
-    module also exists as .py is dropped (noted); otherwise it is an error."""
+    extensions: returns (kept, dropped) relative paths. A native extension
+    whose module also exists as .py is dropped (noted); otherwise it is an
+    error, unless optional_native (the package is declared to work without
+    its native parts)."""
     keep, native = [], []
     py = {p for p in rel_paths if p.endswith(".py")}
     for p in rel_paths:
@@ -432,11 +444,17 @@ def select_files(rel_paths, origin, label):
     for p in native:
         d, _, base = p.rpartition("/")
         twin = (d + "/" if d else "") + base.split(".", 1)[0] + ".py"
-        if twin in py:
+        if twin in py or optional_native:
             dropped.append(p)
-        else:
+        elif origin == "project":
             raise BuildError("%s needs native extension file '%s' which the wadup Python runtime does not "
                              "provide (only pure-Python code can be bundled)" % (label, p))
+        else:
+            name = label.split("'")[1]
+            raise BuildError("%s needs native extension file '%s' which the wadup Python runtime does not "
+                             "provide (only pure-Python code can be bundled; if '%s' works without it, as an "
+                             "optional speed-up, list it in [tool.wadup] optional-native = [\"%s\"])"
+                             % (label, p, name, name))
     return keep, dropped
 
 
@@ -470,7 +488,7 @@ def project_files(project_dir, entry, bundle):
     except SyntaxError:
         pass  # reported by the compile step
     if entry in sys.stdlib_module_names:
-        bundle.notes.append("entry module %r has the name of a standard library module" % entry)
+        bundle.notes.append("entry module %r has the name of a standard library module, which it hides" % entry)
     return layout
 
 
@@ -585,7 +603,7 @@ def metadata_files(dist):
     return out
 
 
-def resolve_dependencies(requirements, bundle):
+def resolve_dependencies(requirements, bundle, optional_native=frozenset()):
     """Add every dependency (transitively) to the bundle; returns
     ['name==version', ...] in resolution order."""
     # (requirement text, who requires it, extras of the requirer for its marker)
@@ -630,7 +648,8 @@ def resolve_dependencies(requirements, bundle):
         if first:
             entry = resolved[key] = (dist, set())
             order.append(label)
-            _add_distribution(dist, label, bundle)
+            optional = normalize(dist.metadata["Name"] or req.name) in optional_native
+            _add_distribution(dist, label, bundle, optional)
         old_extras = frozenset(entry[1])
         new_extras = req.extras - old_extras
         if not first and not new_extras:
@@ -662,18 +681,19 @@ def resolve_dependencies(requirements, bundle):
     return order
 
 
-def _add_distribution(dist, label, bundle):
+def _add_distribution(dist, label, bundle, optional_native=False):
     base, rels = distribution_files(dist, "dependency '%s'" % label.split("==")[0])
-    keep, dropped = select_files(rels, label, "dependency '%s'" % label.split("==")[0])
+    keep, dropped = select_files(rels, label, "dependency '%s'" % label.split("==")[0], optional_native)
     for r in keep:
         if r.split("/", 1)[0].split(".", 1)[0] == "wadup":
             raise BuildError("dependency %s provides a module named 'wadup', which would hide the wadup package"
                              % label)
         bundle.add(r, os.path.join(base, *r.split("/")), label)
     if dropped:
-        bundle.notes.append("%s: dropped %d native extension file%s that %s a pure-Python copy (e.g. %s)"
-                            % (label, len(dropped), "" if len(dropped) == 1 else "s",
-                               "has" if len(dropped) == 1 else "have", dropped[0]))
+        how = "listed in optional-native" if optional_native else \
+            ("that has a pure-Python copy" if len(dropped) == 1 else "that have a pure-Python copy")
+        bundle.notes.append("%s: dropped %d native extension file%s %s (e.g. %s)"
+                            % (label, len(dropped), "" if len(dropped) == 1 else "s", how, dropped[0]))
     for arc, path in metadata_files(dist):
         bundle.add(arc, path, label)
 
@@ -742,12 +762,19 @@ def build(project_dir, out_dir, wadup_package):
         bundle.notes.append("ignored unknown [tool.wadup] keys: %s" % ", ".join(project["unknown_tool_keys"]))
     project_files(project_dir, project["entry"], bundle)
     wadup_files(wadup_package, bundle)
-    dists = resolve_dependencies(project["dependencies"], bundle)
+    dists = resolve_dependencies(project["dependencies"], bundle, project["optional_native"])
+    unused = project["optional_native"] - {normalize(d.split("==")[0]) for d in dists}
+    if unused:
+        bundle.notes.append("optional-native names distributions that are not bundled: %s"
+                            % ", ".join(sorted(unused)))
     for label in dists:
         tops = bundle.top_levels(label)
         if project["entry"] in tops:
             raise BuildError("dependency %s provides a module named %r, the same name as the entry module"
                              % (label, project["entry"]))
+        for name in sorted(tops & set(sys.stdlib_module_names)):
+            bundle.notes.append("%s provides module '%s', which hides the standard library's (app.zip comes "
+                                "first on sys.path)" % (label, name))
     os.makedirs(out_dir, exist_ok=True)
     nfiles = build_zip(bundle, os.path.join(out_dir, "app.zip"))
     _write_atomic(os.path.join(out_dir, "entry"), project["entry"].encode("ascii"))

@@ -56,8 +56,9 @@ class PackageTest(unittest.TestCase):
 
     def flush_values(self, ctype, value):
         """Define t(v ctype), insert value, flush; the JSON value written."""
-        self.w.define_table("t", [("v", ctype)])
-        self.w.insert_row("t", [value])
+        table = "t_" + self.w._TYPE_NAMES[ctype]
+        self.w.define_table(table, [("v", ctype)])
+        self.w.insert_row(table, [value])
         path = self.w.flush()
         doc, _ = self.read_doc(os.path.basename(path))
         return doc["rows"][-1]["values"][0]
@@ -194,6 +195,18 @@ class InsertRowTest(PackageTest):
         self.w.define_table("n", [("v", int)])
         with self.assertRaisesRegex(TypeError, "expected Int64, got bytes"):
             self.w.insert_row("n", [b"1"])
+
+    def test_subclasses_store_their_plain_value(self):
+        class Sneaky(str):
+            def __str__(self):
+                return "not me"
+
+        class Odd(int):
+            def __int__(self):
+                return 99
+        self.assertEqual(self.flush_values(str, Sneaky("me")), {"String": "me"})
+        self.assertEqual(self.flush_values(int, Odd(3)), {"Int64": 3})
+        self.assertEqual(self.flush_values(float, Odd(3)), {"Float64": 3.0})
 
     def test_other_types_are_rejected(self):
         self.w.define_table("t", [("i", int), ("s", str)])
@@ -350,6 +363,8 @@ class ContentTest(PackageTest):
             self.assertEqual(self.w.filename(), "inner/file.bin")
             self.assertEqual(self.w.content_uuid(), "1234-uuid")
             self.assertEqual(self.w.depth(), 2)
+            self.w._begin_content(None, None, None)  # what the runtime passes for unset variables
+            self.assertEqual((self.w.filename(), self.w.content_uuid(), self.w.depth()), ("unknown", None, 0))
 
     def test_open_and_read_content(self):
         with open(os.path.join(self.root, "data.bin"), "wb") as f:

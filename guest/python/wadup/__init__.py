@@ -153,12 +153,12 @@ def _decode_bytes(b):
 def _text(value, what):
     """A str for a file name or similar argument."""
     if isinstance(value, str):
-        return _clean_str(str(value))
+        return _clean_str(str.__str__(value))
     raise TypeError("%s must be a str, got %s" % (what, type(value).__name__))
 
 
-def _dumps(obj):
-    return _json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+_encoder = _json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+_dumps = _encoder.encode
 
 
 # ---- tables -------------------------------------------------------------------
@@ -242,14 +242,14 @@ def _value(v, ctype, table, column):
         pass  # a bool is never an Int64, Float64 or String
     elif ctype == "Int64":
         if isinstance(v, int):
-            i = int(v)
+            i = int.__int__(v)  # the plain value, whatever a subclass's __int__ says
             if i < _INT64_MIN or i > _INT64_MAX:
                 raise OverflowError("%s: %d is outside the Int64 range" % (where, i))
             return {"Int64": i}
     elif ctype == "Float64":
         if isinstance(v, (int, float)):
             try:
-                f = float(v)
+                f = float.__float__(v) if isinstance(v, float) else float(int.__int__(v))
             except OverflowError:
                 raise OverflowError("%s: integer too large for a Float64" % where) from None
             if not _math.isfinite(f):
@@ -257,7 +257,7 @@ def _value(v, ctype, table, column):
             return {"Float64": f}
     elif ctype == "String":
         if isinstance(v, str):
-            return {"String": _clean_str(str(v))}
+            return {"String": _clean_str(str.__str__(v))}
         if isinstance(v, (bytes, bytearray, memoryview)):
             return {"String": _decode_bytes(v)}
     raise TypeError("%s: expected %s, got %s" % (where, ctype, type(v).__name__))
@@ -454,16 +454,19 @@ def read_content():
 # ---- called by the runtime ------------------------------------------------------------
 
 def _begin_content(filename, uuid, depth):
-    """Called by the runtime before ``main()`` for every content. Rows left
-    queued by an earlier content that failed before its flush are dropped.
-    (Table definitions persist: they describe the instance, not a content.)"""
+    """Called by the runtime before ``main()`` for every content, with the
+    content's WADUP_FILENAME, WADUP_CONTENT_UUID and WADUP_DEPTH (each None
+    when the host did not set it). Rows left queued by an earlier content
+    that failed before its flush are dropped. (Table definitions persist:
+    they describe the instance, not a content.)"""
     global _content
     del _rows[:]
     try:
         d = int(depth)
     except (TypeError, ValueError):
         d = 0
-    _content = (_clean_str(str(filename)), None if uuid is None else _clean_str(str(uuid)), d)
+    _content = ("unknown" if filename is None else _clean_str(str(filename)),
+                None if uuid is None else _clean_str(str(uuid)), d)
 
 
 def _end_content():

@@ -32,7 +32,9 @@ def main():
                     continue
                 try:
                     data = zf.read(info)
-                except (zipfile.BadZipFile, NotImplementedError, RuntimeError, EOFError, OSError) as e:
+                except MemoryError:
+                    raise  # the instance's memory limit: fail the content
+                except Exception as e:  # BadZipFile (bad CRC), zlib.error, NotImplementedError, RuntimeError...
                     print("skipped %r: %s: %s" % (info.filename, type(e).__name__, e), file=sys.stderr)
                     continue
                 wadup.emit_bytes(data, info.filename)
