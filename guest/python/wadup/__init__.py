@@ -67,7 +67,6 @@ content is read from ``DIR/data.bin``, metadata is written to
 """
 
 import codecs as _codecs
-import json as _json
 import math as _math
 import os as _os
 
@@ -157,8 +156,17 @@ def _text(value, what):
     raise TypeError("%s must be a str, got %s" % (what, type(value).__name__))
 
 
-_encoder = _json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-_dumps = _encoder.encode
+_encode = None
+
+
+def _dumps(obj):
+    """Strict compact JSON. The json package (and the re module it pulls
+    in) is imported on first use, not at interpreter start."""
+    global _encode
+    if _encode is None:
+        import json
+        _encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
+    return _encode(obj)
 
 
 # ---- tables -------------------------------------------------------------------
