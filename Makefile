@@ -77,6 +77,24 @@ build/tests/guest/%.wasm: tests/guest/%.c guest/c/wadup.h $(SYSROOT)/.stamp
 	@mkdir -p $(dir $@)
 	$(WASM_CC) $(WASM_CFLAGS) $(WASM_REACTOR) -o $@ $<
 
+# The shared CPython runtime for Python modules (minutes on first build;
+# each stage is redone only when its inputs change) and the files
+# `wadup python build` uses next to it.
+PYTHON_DIR = build/python
+.PHONY: python python-sdk
+python: python-sdk
+	./scripts/build-python.sh
+
+python-sdk: $(PYTHON_DIR)/build_module.py $(PYTHON_DIR)/wadup/__init__.py
+
+$(PYTHON_DIR)/build_module.py: guest/python/build_module.py
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+$(PYTHON_DIR)/wadup/__init__.py: guest/python/wadup/__init__.py
+	@mkdir -p $(dir $@)
+	cp $< $@
+
 bench-bins: build/bench/sink_bench build/bench/native_baseline
 
 build/bench/sink_bench: bench/sink_bench.c $(LIB_OBJ)

@@ -3,8 +3,9 @@
 # normal and the sanitizer (ASan + UBSan) builds, then runs
 #   1. the WASI layout check (wadup's constants vs wasi-libc, at compile time),
 #   2. the unit tests, normal and sanitized,
-#   3. the guest SDK check under Node's WASI,
-#   4. the end-to-end CLI tests, against the normal and the sanitized binary.
+#   3. the C SDK check under Node's WASI and the Python SDK/builder host tests,
+#   4. the end-to-end tests (CLI, batch runner, Python modules), against the
+#      normal and the sanitized binary.
 # Compiled modules go to a fresh cache so the run also exercises compilation.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +14,7 @@ cd "$(dirname "$0")/.."
 jobs=$(nproc 2>/dev/null || echo 2)
 make -j"$jobs" all unit-bins
 make -j"$jobs" asan
+make python
 
 cache=$(mktemp -d /tmp/wadup-test-cache.XXXXXX)
 trap 'rm -rf "$cache"' EXIT
@@ -35,6 +37,15 @@ done
 
 step "C SDK escaping under node:wasi"
 node tests/guest/run_sdk_escape.mjs build/tests/guest/sdk_escape.wasm || failed=1
+
+step "Python SDK and module builder (host tests, Debian's python3)"
+if /usr/bin/python3 -m unittest discover -s tests/python >"$cache/python.log" 2>&1; then
+    tail -n 3 "$cache/python.log"
+else
+    tail -n 40 "$cache/python.log"
+    echo "FAILED: tests/python"
+    failed=1
+fi
 
 for bin in build/wadup build/asan/wadup; do
     step "end-to-end tests ($bin)"
