@@ -28,6 +28,7 @@
 #               CLI exists (only wasi_snapshot_preview1 imports; exports
 #               process, memory, _initialize)
 #   stdlib      stdlib.zip
+#   smoke       runtime.wasm + stdlib.zip + a tiny app run under Node.js
 #
 # Idempotent: a stage is redone only when its stamp (build/python/.stamps)
 # does not match a hash of the stage's own code, its inputs and the stages
@@ -106,19 +107,34 @@ stage_key() {
     shift
     {
         declare -f "stage_$fn"
-        echo "$WASM_TARGET $WASM_WARN $WASM_LINK_MEM"
+        echo "$WASM_TARGET $WASM_WARN $WASM_LINK_MEM ${SOURCE_DATE_EPOCH:-}"
         printf '%s\n' "$@"
     } | sha256sum | cut -d' ' -f1
 }
 
 key_of() { cat "$STAMPS/$1" 2>/dev/null || echo missing; }
 
+# stage_outputs_present NAME: the stage's main outputs still exist.
+stage_outputs_present() {
+    case $1 in
+    sources) [ -s "$SRC/source-date-epoch" ] && [ -f "$PYSRC/configure" ] && [ -f "$SRC/bzip2/bzlib.c" ] && [ -f "$SRC/xz-utils/configure" ] ;;
+    bzip2) [ -s "$GL/bzip2/lib/libbz2.a" ] ;;
+    xz) [ -s "$GL/xz/lib/liblzma.a" ] ;;
+    native) [ -x "$NATIVE/python" ] ;;
+    vfs) [ -s "$OUT/sqlite-vfs.o" ] ;;
+    wasi) [ -s "$WASI/libpython3.11.a" ] && [ -s "$WASI/python.wasm" ] ;;
+    runtime) [ -s "$OUT/runtime.wasm" ] ;;
+    stdlib) [ -s "$OUT/stdlib.zip" ] ;;
+    *) true ;;
+    esac
+}
+
 # stage NAME EXTRA...: run stage_NAME unless its stamp matches.
 stage() {
     local name=$1 key start
     shift
     key=$(stage_key "$name" "$@")
-    if [ "$(key_of "$name")" = "$key" ]; then
+    if [ "$(key_of "$name")" = "$key" ] && stage_outputs_present "$name"; then
         note "[$name] up to date"
         return
     fi
@@ -179,6 +195,8 @@ stage_sources() {
         "$SRC/xz-utils/src/common/mythread.h"
     grep -q '!defined(__wasi__)' "$SRC/xz-utils/src/common/mythread.h" ||
         die "xz-utils: mythread.h no longer matches the expected #if"
+    dpkg-parsechangelog -l "$PYSRC/debian/changelog" -STimestamp >"$SRC/source-date-epoch" ||
+        die "cannot read $PYSRC/debian/changelog"
     note "sources: python3.11 $(cat "$PYSRC.version") (upstream, no Debian patches)," \
         "bzip2 $(cat "$SRC/bzip2.version"), xz-utils $(cat "$SRC/xz-utils.version")"
 }
@@ -236,16 +254,18 @@ setup_local() {
     local s='$(srcdir)/Modules/_sqlite'
     cat <<EOF
 # Written by scripts/build-python.sh: compression and SQLite modules linked
-# statically into libpython (first rule wins over Setup.stdlib).
+# statically into libpython (first rule wins over Setup.stdlib). makesetup
+# reads a line with "=" as a variable definition: no -DX=Y here.
 *static*
 zlib zlibmodule.c -I$GL/zlib/include $GL/zlib/lib/libz.a
 _bz2 _bz2module.c -I$GL/bzip2/include $GL/bzip2/lib/libbz2.a
 _lzma _lzmamodule.c -I$GL/xz/include $GL/xz/lib/liblzma.a
-_sqlite3 _sqlite/blob.c _sqlite/connection.c _sqlite/cursor.c _sqlite/microprotocols.c _sqlite/module.c _sqlite/prepare_protocol.c _sqlite/row.c _sqlite/statement.c _sqlite/util.c -I$s -I$GL/sqlite/include -DPY_SQLITE_HAVE_SERIALIZE=1 $OUT/sqlite-vfs.o $GL/sqlite/lib/libsqlite3.a
+_sqlite3 _sqlite/blob.c _sqlite/connection.c _sqlite/cursor.c _sqlite/microprotocols.c _sqlite/module.c _sqlite/prepare_protocol.c _sqlite/row.c _sqlite/statement.c _sqlite/util.c -I$s -I$GL/sqlite/include -DPY_SQLITE_HAVE_SERIALIZE $OUT/sqlite-vfs.o $GL/sqlite/lib/libsqlite3.a
 EOF
 }
 
-# pkg-config files so configure sees zlib (binascii's crc32), bzip2, xz.
+# pkg-config files so configure sees zlib (binascii's crc32), bzip2, xz (the
+# versions only meet configure's minimum-version checks).
 write_pc() {
     local name=$1 dir=$2 lib=$3 version=$4
     cat >"$OUT/pkgconfig/$name.pc" <<EOF
@@ -290,7 +310,7 @@ stage_wasi() {
     )
     [ -s "$WASI/libpython3.11.a" ] && [ -s "$WASI/python.wasm" ] || die "wasi: no libpython3.11.a/python.wasm"
     PYROOT="$PYSRC/Lib" node --no-warnings -e "$NODE_RUN" "$WASI/python.wasm" \
-        -c 'import sys, zlib, _bz2, _lzma, _sqlite3, _decimal, pyexpat; print(sys.version)' \
+        -c 'import sys, zlib, _bz2, _lzma, _sqlite3, _decimal, pyexpat; print(sys.version); print(sys.builtin_module_names)' \
         >>"$LOG" 2>&1 || die "python.wasm does not start under node (see $LOG)"
 }
 
@@ -319,11 +339,11 @@ stage_runtime() {
     inc="-I$WASI -I$PYSRC/Include -I$GL/sqlite/include"
     # shellcheck disable=SC2086
     run "$WASM_CC" $WASM_TARGET -O2 -Wall -Wextra -Werror $inc -c "$RUNTIME_C" -o "$OUT/runtime.o"
+    # from the build directory: the Makefile's library paths are relative to it
     # shellcheck disable=SC2086
-    run "$WASM_CC" $WASM_TARGET -O2 -mexec-model=reactor $WASM_LINK_MEM -Wl,--export=process \
-        -o "$OUT/runtime.unstripped.wasm" "$OUT/runtime.o" "$WASI/libpython3.11.a" \
-        -L"$WASI" $libs -lwasi-emulated-signal -lwasi-emulated-getpid \
-        -lwasi-emulated-process-clocks -lm
+    (cd "$WASI" && run "$WASM_CC" $WASM_TARGET -O2 -mexec-model=reactor $WASM_LINK_MEM \
+        -Wl,--export=process -o "$OUT/runtime.unstripped.wasm" "$OUT/runtime.o" libpython3.11.a \
+        $libs -lwasi-emulated-signal -lwasi-emulated-getpid -lwasi-emulated-process-clocks -lm)
     run "$WASM_STRIP" --strip-debug -o "$OUT/runtime.wasm.tmp" "$OUT/runtime.unstripped.wasm"
     mv "$OUT/runtime.wasm.tmp" "$OUT/runtime.wasm"
     check_runtime_imports
@@ -349,9 +369,9 @@ for (const n of ["process", "memory", "_initialize"]) if (!ex.includes(n)) { con
 
 # Parts of Lib/ not shipped: test suites, GUI, packaging tools, and modules
 # that need what WASI lacks.
-STDLIB_EXCLUDE="test idlelib tkinter turtledemo ensurepip lib2to3 venv/scripts \
-distutils/tests unittest/test ctypes/test sqlite3/test tkinter/test \
-turtle.py __phello__ site-packages"
+STDLIB_EXCLUDE="test idlelib tkinter turtledemo turtle.py ensurepip lib2to3 venv/scripts \
+distutils/tests unittest/test ctypes/test sqlite3/test tkinter/test pydoc_data \
+__phello__ site-packages"
 
 stage_stdlib() {
     local st="$OUT/stdlib.stage" e sysconfigdata
@@ -371,15 +391,66 @@ stage_stdlib() {
     run "$NATIVE/python" -E -s -c '
 import os, sys, zipfile
 root, out = sys.argv[1], sys.argv[2]
+import time
+when = time.gmtime(int(os.environ["SOURCE_DATE_EPOCH"]))[:6]
 with zipfile.ZipFile(out + ".tmp", "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
     for d, dirs, files in os.walk(root):
         dirs.sort()
         for f in sorted(files):
             p = os.path.join(d, f)
-            z.write(p, os.path.relpath(p, root))
+            info = zipfile.ZipInfo(os.path.relpath(p, root), date_time=when)
+            info.external_attr = 0o644 << 16
+            with open(p, "rb") as fh:
+                z.writestr(info, fh.read(), zipfile.ZIP_DEFLATED, 9)
 os.replace(out + ".tmp", out)
 ' "$st" "$OUT/stdlib.zip"
     rm -rf "$st"
+}
+
+# smoke: runtime.wasm as a module would use it, under Node.js's WASI: the
+# stdlib.zip, an app.zip with one module, the entry file, the per-content
+# variables; process() twice on one instance.
+SMOKE_PY='
+import os, sys
+def main():
+    import json, zlib, bz2, lzma, sqlite3, decimal, hashlib, pyexpat, unicodedata
+    db = sqlite3.connect("/tmp/t.db")
+    db.execute("create table if not exists t(x)")
+    assert lzma.decompress(lzma.compress(b"x")) == bz2.decompress(bz2.compress(b"x")) == b"x"
+    print("smoke-ok", os.environ.get("WADUP_FILENAME"), sys.path)
+'
+SMOKE_JS='
+const { WASI } = require("node:wasi");
+const fs = require("node:fs");
+const wasi = new WASI({ version: "preview1", args: ["smoke"], preopens: { "/": process.argv[2] },
+  env: { WADUP_FILENAME: "smoke.bin", WADUP_CONTENT_UUID: "0", WADUP_DEPTH: "0" }, returnOnExit: true });
+const inst = new WebAssembly.Instance(new WebAssembly.Module(fs.readFileSync(process.argv[1])),
+  wasi.getImportObject());
+wasi.initialize(inst);
+globalThis.keep = wasi; // node 20 frees a WASI object it still uses unless it stays referenced
+for (let i = 0; i < 2; i++) { const rc = inst.exports.process(); if (rc !== 0) { console.error("process() =", rc); process.exit(1); } }
+'
+stage_smoke() {
+    local d="$OUT/smoke"
+    rm -rf "$d" && mkdir -p "$d/root/wadup/python" "$d/root/tmp" "$d/app"
+    cp "$OUT/stdlib.zip" "$d/root/wadup/python/"
+    echo smoke >"$d/root/wadup/python/entry"
+    echo data >"$d/root/data.bin"
+    printf '%s' "$SMOKE_PY" >"$d/app/smoke.py"
+    run "$NATIVE/python" -E -s -c '
+import compileall, sys, zipfile
+app, out = sys.argv[1], sys.argv[2]
+compileall.compile_file(app + "/smoke.py", quiet=1, legacy=True)
+with zipfile.ZipFile(out, "w") as z:
+    z.write(app + "/smoke.pyc", "smoke.pyc")
+' "$d/app" "$d/root/wadup/python/app.zip"
+    node --no-warnings -e "$SMOKE_JS" "$OUT/runtime.wasm" "$d/root" >"$d/out" 2>&1 || {
+        cat "$d/out" >>"$LOG"
+        die "runtime.wasm smoke test failed: $(tail -n 5 "$d/out")"
+    }
+    cat "$d/out" >>"$LOG"
+    [ "$(grep -c '^smoke-ok smoke.bin' "$d/out")" = 2 ] || die "runtime.wasm smoke test: unexpected output (see $LOG)"
+    rm -rf "$d"
 }
 
 hash_file() { sha256sum "$1" | cut -d' ' -f1; }
@@ -393,6 +464,11 @@ main() {
     stage_guest_libs
     note "[guest-libs] zlib and SQLite present ($((SECONDS - start)) s)"
     stage sources
+    # Reproducible builds: __DATE__/__TIME__ (sys.version) and zip entry
+    # times come from the Debian changelog, so rebuilding gives the same
+    # runtime.wasm and wadup's compiled-code cache stays valid.
+    SOURCE_DATE_EPOCH=$(cat "$SRC/source-date-epoch")
+    export SOURCE_DATE_EPOCH
     stage bzip2 "$(key_of sources)"
     stage xz "$(key_of sources)"
     stage native "$(key_of sources)"
@@ -402,6 +478,7 @@ main() {
         "$(declare -f setup_local write_pc)" "$NODE_RUN"
     stage runtime "$(key_of wasi)" "$(hash_file "$RUNTIME_C")" "$(declare -f make_var check_runtime_imports)"
     stage stdlib "$(key_of wasi)" "$STDLIB_EXCLUDE"
+    stage smoke "$(key_of runtime)" "$(key_of stdlib)" "$SMOKE_PY" "$SMOKE_JS"
     note "runtime.wasm $(stat -c %s "$OUT/runtime.wasm") bytes, stdlib.zip $(stat -c %s "$OUT/stdlib.zip") bytes;" \
         "done in $((SECONDS - t0)) s (log: $LOG)"
 }

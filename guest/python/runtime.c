@@ -75,6 +75,8 @@ static int entry_has_no_main;  /* imported, but without a callable main */
 
 static const char *const content_vars[3] = {"WADUP_FILENAME", "WADUP_CONTENT_UUID", "WADUP_DEPTH"};
 
+static int is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
 /* read_entry: the entry module name from ENTRY_PATH, whitespace trimmed.
  * Returns a malloc'ed string, or NULL after printing why. */
 static char *read_entry(void) {
@@ -92,12 +94,12 @@ static char *read_entry(void) {
         return NULL;
     }
     size_t n = fread(buf, 1, ENTRY_MAX + 1, f);
-    int bad = ferror(f);
+    int bad = ferror(f) || n > ENTRY_MAX;
     fclose(f);
     size_t start = 0;
-    while (start < n && strchr(" \t\r\n", buf[start])) start++;
-    while (n > start && strchr(" \t\r\n", buf[n - 1])) n--;
-    if (bad || n > ENTRY_MAX || n == start || memchr(buf + start, '\0', n - start)) {
+    while (start < n && is_space(buf[start])) start++;
+    while (n > start && is_space(buf[n - 1])) n--;
+    if (bad || n == start || memchr(buf + start, '\0', n - start)) {
         free(buf);
         fprintf(stderr, "wadup python runtime: %s must hold a module name (non-empty, at most %d bytes)\n",
                 ENTRY_PATH, ENTRY_MAX);
@@ -183,16 +185,20 @@ static void write_stderr(const char *text, PyObject *obj) {
 /* exception_status: consumes the pending exception. SystemExit(None or 0)
  * gives 0 silently; another SystemExit prints "SystemExit: <code>" and
  * gives the code if it is in 1..255, else 1; any other exception prints
- * its traceback and gives 1. */
+ * its traceback (sys.excepthook is not used) and gives 1. */
 static int exception_status(void) {
-    if (!PyErr_ExceptionMatches(PyExc_SystemExit)) {
-        PyErr_PrintEx(0); /* through sys.excepthook; no sys.last_* references */
-        return 1;
-    }
     PyObject *type, *value, *tb, *code = NULL;
     int rc = 1;
+    if (!PyErr_Occurred()) return 1;
     PyErr_Fetch(&type, &value, &tb);
     PyErr_NormalizeException(&type, &value, &tb);
+    if (!PyErr_GivenExceptionMatches(type, PyExc_SystemExit)) {
+        /* Not PyErr_Print: it would exit on a SystemExit raised by
+         * sys.excepthook, and it keeps sys.last_* references. */
+        if (tb && value) PyException_SetTraceback(value, tb);
+        PyErr_Display(type, value, tb);
+        goto out;
+    }
     if (value) code = PyObject_GetAttrString(value, "code");
     if (!code) PyErr_Clear();
     if (!code || code == Py_None) {
@@ -204,6 +210,7 @@ static int exception_status(void) {
         rc = overflow ? 1 : v == 0 ? 0 : (v >= 1 && v <= 255) ? (int)v : 1;
     }
     if (rc != 0) write_stderr("SystemExit: ", code);
+out:
     Py_XDECREF(code);
     Py_XDECREF(type);
     Py_XDECREF(value);
@@ -218,7 +225,10 @@ static int load_hooks(void) {
     if (!mod) {
         PyObject *type, *value, *tb, *name = NULL;
         int absent = 0;
-        if (!PyErr_ExceptionMatches(PyExc_ModuleNotFoundError)) return exception_status() ? -1 : 0;
+        if (!PyErr_ExceptionMatches(PyExc_ModuleNotFoundError)) {
+            exception_status();
+            return -1;
+        }
         PyErr_Fetch(&type, &value, &tb);
         PyErr_NormalizeException(&type, &value, &tb);
         if (value) name = PyObject_GetAttrString(value, "name");
@@ -252,11 +262,11 @@ static int start(void) {
                         "custom section 'wadup.file:%s'\n", STDLIB_ZIP_PATH, STDLIB_ZIP_PATH);
         return 1;
     }
-    if (!Py_IsInitialized()) {
-        if (init_python() != 0) {
-            py_broken = 1;
-            return 1;
-        }
+    if (!Py_IsInitialized() && init_python() != 0) {
+        py_broken = 1;
+        return 1;
+    }
+    if (!os_environ) {
         PyObject *os = PyImport_ImportModule("os");
         if (os) {
             os_environ = PyObject_GetAttrString(os, "environ");
@@ -677,3 +687,11 @@ static sqlite3_vfs wadup_vfs = {
 /* Called by sqlite3_initialize() when SQLite is built with SQLITE_OS_OTHER. */
 int sqlite3_os_init(void) { return sqlite3_vfs_register(&wadup_vfs, 1); }
 int sqlite3_os_end(void) { return SQLITE_OK; }
+
+/* The library is built with SQLITE_OMIT_SHARED_CACHE, but CPython's
+ * deprecated sqlite3.enable_shared_cache() calls this: it fails cleanly
+ * (OperationalError). Weak, so a library that has it wins. */
+__attribute__((weak)) int sqlite3_enable_shared_cache(int enable) {
+    (void)enable;
+    return SQLITE_MISUSE;
+}
