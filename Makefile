@@ -5,7 +5,7 @@
 CC       ?= cc
 CFLAGS_BASE = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -Isrc
 CFLAGS   ?= -O2
-LDLIBS   = -ldl -lpthread -ljansson -lcrypto -lsqlite3 -lrt -lm
+LDLIBS   = -ldl -lpthread -ljansson -lnettle -lsqlite3 -lrt -lm
 LDFLAGS_BIN = -rdynamic
 
 SRC      := $(sort $(wildcard src/*/*.c))

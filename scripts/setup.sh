@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # setup.sh — installs everything wadup needs on Debian bookworm (idempotent).
 #
-# Host side: a C compiler, wabt (wasm2c), jansson, OpenSSL's libcrypto, SQLite, Node.js.
+# Host side: a C compiler, wabt (wasm2c), jansson, Nettle (SHA-256), SQLite, Node.js.
 # Guest side: clang-19/lld-19 from bookworm-backports, wasi-libc and the wasm32
 # compiler-rt builtins. Source packages (deb-src) are enabled for the guest C
 # libraries that later build steps compile for wasm32-wasi.
@@ -13,7 +13,7 @@ set -euo pipefail
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
-HOST_PACKAGES="build-essential pkg-config wabt libjansson-dev libssl-dev libsqlite3-dev sqlite3 zlib1g-dev python3 nodejs dpkg-dev python3-chardet python3-humanize python3-slugify python3-pydantic procps"
+HOST_PACKAGES="build-essential pkg-config wabt libjansson-dev nettle-dev libsqlite3-dev sqlite3 zlib1g-dev python3 nodejs dpkg-dev python3-chardet python3-humanize python3-slugify python3-pydantic procps"
 GUEST_PACKAGES="clang-19 lld-19 llvm-19 wasi-libc libclang-rt-19-dev-wasm32 tcl8.6"
 
 # derive_sources: print a deb822 stanza for bookworm-backports (deb + deb-src)

@@ -19,6 +19,7 @@ make python
 cache=$(mktemp -d /tmp/wadup-test-cache.XXXXXX)
 trap 'rm -rf "$cache"' EXIT
 export WADUP_CACHE_DIR="$cache"
+export WADUP_PYTHON_DIR="$PWD/build/python"   # the Python runtime, for both builds of wadup
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 

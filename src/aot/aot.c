@@ -5,7 +5,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
+#include <nettle/sha2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,19 +152,15 @@ void aot_config_free(aot_config_t *cfg) {
 /* ---- cache key ---- */
 
 int aot_key(const aot_config_t *cfg, const wmod_t *m, const uint8_t *bytes, char key[65]) {
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    if (!ctx) return -1;
-    int ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
-    ok = ok && EVP_DigestUpdate(ctx, cfg->identity, strlen(cfg->identity) + 1);
-    for (uint32_t i = 0; ok && i < m->nsections; i++) {
+    struct sha256_ctx ctx;
+    sha256_init(&ctx);
+    sha256_update(&ctx, strlen(cfg->identity) + 1, (const uint8_t *)cfg->identity);
+    for (uint32_t i = 0; i < m->nsections; i++) {
         const wmod_section_t *s = &m->sections[i];
-        if (s->id != 0) ok = EVP_DigestUpdate(ctx, bytes + s->offset, s->size);
+        if (s->id != 0) sha256_update(&ctx, s->size, bytes + s->offset);
     }
-    unsigned char digest[32];
-    unsigned int len = 0;
-    ok = ok && EVP_DigestFinal_ex(ctx, digest, &len);
-    EVP_MD_CTX_free(ctx);
-    if (!ok || len != 32) return -1;
+    uint8_t digest[SHA256_DIGEST_SIZE];
+    sha256_digest(&ctx, SHA256_DIGEST_SIZE, digest);
     hex_encode(digest, 32, key);
     return 0;
 }

@@ -131,8 +131,8 @@ int pyb_build(const pyb_options_t *o, char **err) {
     buf_t summary = BUF_INIT, out = BUF_INIT;
     int rc = pyb_run_builder(argv, &summary);
     if (rc != 0) {
-        *err = pyb_printf(rc < 0 ? "cannot run %s: %s" : "building %s failed (see the messages above)%s", argv[0],
-                          rc < 0 ? strerror(errno) : "");
+        *err = rc < 0 ? pyb_printf("cannot run %s: %s", argv[0], strerror(errno))
+                      : pyb_printf("building %s failed (see the messages above)%s", o->project_dir, "");
         rc = -1;
     } else if ((rc = pyb_assemble(pydir, tmpl, &out, err)) == 0 && (rc = pyb_write_atomically(o->output, &out, err)) == 0) {
         clock_gettime(CLOCK_MONOTONIC, &t1);

@@ -4,7 +4,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
-#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -21,6 +20,7 @@
 #include "rt/rt.h"
 #include "store/store.h"
 #include "util/buf.h"
+#include "util/sha256.h"
 #include "util/uuid.h"
 
 void run_options_default(run_options_t *o) {
@@ -146,11 +146,6 @@ static double run_mono_ms(void) {
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-static void run_sha256(const uint8_t *data, size_t size, uint8_t out[32]) {
-    unsigned int len = 32;
-    if (!EVP_Digest(data ? data : (const uint8_t *)"", size, out, &len, EVP_sha256(), NULL)) memset(out, 0, 32);
-}
-
 /* ---- children ---- */
 
 static run_content_t *run_child(run_t *r, run_content_t *parent, eng_emission_t *e) {
@@ -271,7 +266,7 @@ static void run_process(run_worker_t *w, run_content_t *c) {
         sc.error = buf_steal(&m);
         sc.limits_hit = strdup("max_content_size");
     } else {
-        run_sha256(c->data, c->size, sc.sha256);
+        sha256_of(c->data, c->size, sc.sha256);
         sc.has_sha256 = true;
         int64_t first = run_dedup_claim(r->dedup, sc.sha256, c->id);
         if (first > 0) {
