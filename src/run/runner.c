@@ -383,6 +383,7 @@ static void run_release(run_t *r) {
 
 static void *run_worker_main(void *arg) {
     run_worker_t *w = arg;
+    pthread_setname_np(pthread_self(), "wadup-worker");
     run_content_t *c;
     while ((c = run_take(w->run))) {
         run_process(w, c);

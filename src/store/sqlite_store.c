@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,15 +21,17 @@
 #define STORE_DEFAULT_QUEUE 2048
 #define STORE_COMMIT_ROWS 200000
 #define STORE_COMMIT_SECONDS 0.5
+/* Producers wake the writer only once this many items wait; otherwise the
+ * writer looks again after STORE_POLL_MS (fewer wake-ups, same latency). */
+#define STORE_WAKE_ITEMS 256
+#define STORE_POLL_MS 2
 
 static const char store_schema[] =
     "CREATE TABLE IF NOT EXISTS contents ("
-    " id INTEGER PRIMARY KEY, uuid TEXT NOT NULL UNIQUE, parent_id INTEGER, root_id INTEGER NOT NULL,"
+    " id INTEGER PRIMARY KEY, uuid TEXT NOT NULL, parent_id INTEGER, root_id INTEGER NOT NULL,"
     " depth INTEGER NOT NULL, filename TEXT NOT NULL, source_path TEXT, size INTEGER NOT NULL, sha256 TEXT,"
     " status TEXT NOT NULL, error TEXT, duplicate_of INTEGER, limits_hit TEXT, slice_offset INTEGER,"
     " started_at REAL, duration_ms REAL, subtree_complete INTEGER NOT NULL DEFAULT 0);"
-    "CREATE INDEX IF NOT EXISTS contents_parent ON contents(parent_id);"
-    "CREATE INDEX IF NOT EXISTS contents_root ON contents(root_id);"
     "CREATE TABLE IF NOT EXISTS module_runs ("
     " content_id INTEGER NOT NULL, module TEXT NOT NULL, status TEXT NOT NULL, error_kind TEXT,"
     " exit_code INTEGER, error TEXT, stdout TEXT, stderr TEXT, stdout_truncated INTEGER NOT NULL,"
@@ -38,6 +41,13 @@ static const char store_schema[] =
     " status TEXT NOT NULL, error TEXT);"
     "CREATE TABLE IF NOT EXISTS metadata_tables (name TEXT PRIMARY KEY, module TEXT NOT NULL,"
     " columns TEXT NOT NULL);";
+
+/* Secondary indexes are built once at the end of a run (cheaper than
+ * maintaining them row by row); a resumed run works without them. */
+static const char store_indexes[] =
+    "CREATE UNIQUE INDEX IF NOT EXISTS contents_uuid ON contents(uuid);"
+    "CREATE INDEX IF NOT EXISTS contents_parent ON contents(parent_id);"
+    "CREATE INDEX IF NOT EXISTS contents_root ON contents(root_id);";
 
 static const char *const store_reserved_tables[] = {"contents", "module_runs", "modules", "metadata_tables"};
 
@@ -90,6 +100,7 @@ struct store {
     size_t txn_rows;
     double txn_started;
     char *error;                      /* first failure */
+    atomic_bool failed;               /* error != NULL, readable without the lock */
     /* resume state */
     char **done_paths;                /* sorted */
     size_t ndone;
@@ -108,6 +119,7 @@ static void store_set_error(store_t *s, const char *what) {
         buf_t m = BUF_INIT;
         buf_printf(&m, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
         s->error = buf_steal(&m);
+        atomic_store(&s->failed, true);
     }
     pthread_mutex_unlock(&s->lock);
 }
@@ -324,7 +336,7 @@ int store_open(const store_options_t *o, store_t **out, char **err) {
     else if (!exists && o->resume)
         rc = store_fail_open(s, err, "%s: %s", "does not exist, nothing to resume");
     if (rc == 0 && exists && o->force) store_remove_files(o->path);
-    if (rc == 0 && sqlite3_open_v2(o->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
+    if (rc == 0 && sqlite3_open_v2(o->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
         rc = store_fail_open(s, err, "%s: cannot open: %s", s->db ? sqlite3_errmsg(s->db) : "out of memory");
     if (rc == 0 && o->resume) rc = store_check_version(s, err);
     if (rc == 0) {
@@ -366,7 +378,7 @@ static void store_enqueue(store_t *s, store_item_t *it) {
     else s->head = it;
     s->tail = it;
     s->queued++;
-    pthread_cond_signal(&s->has_items);
+    if (s->queued == STORE_WAKE_ITEMS) pthread_cond_signal(&s->has_items);
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -413,24 +425,23 @@ void store_submit_module(store_t *s, const char *name, const char *path, const c
     store_enqueue(s, it);
 }
 
-bool store_failed(store_t *s) {
-    pthread_mutex_lock(&s->lock);
-    bool failed = s->error != NULL;
-    pthread_mutex_unlock(&s->lock);
-    return failed;
-}
+bool store_failed(store_t *s) { return atomic_load(&s->failed); }
 
 /* ---- writing ---- */
 
 static void bind_text_or_null(sqlite3_stmt *st, int i, const char *v) {
-    if (v) sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+    if (v) sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC); /* items outlive the step */
     else sqlite3_bind_null(st, i);
 }
 
-/* bind_output: captured bytes as (lossy) UTF-8 text. */
+/* bind_output: captured bytes as (lossy) UTF-8 text; NULL when empty. */
 static void bind_output(sqlite3_stmt *st, int i, const buf_t *b) {
+    if (b->len == 0) {
+        sqlite3_bind_null(st, i);
+        return;
+    }
     if (utf8_valid(b->data, b->len)) {
-        sqlite3_bind_text(st, i, b->data ? (const char *)b->data : "", (int)b->len, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, i, (const char *)b->data, (int)b->len, SQLITE_STATIC);
         return;
     }
     buf_t clean = BUF_INIT;
@@ -471,7 +482,7 @@ static store_table_t *store_create_table(store_t *s, const meta_table_t *t, cons
         buf_printf(&cols, "%s{\"name\":\"%s\",\"data_type\":\"%s\"}", i ? "," : "", t->columns[i].name,
                    meta_type_name(t->columns[i].type));
     }
-    buf_printf(&sql, "); CREATE INDEX IF NOT EXISTS \"%s__content\" ON \"%s\"(_content);", t->name, t->name);
+    buf_append_str(&sql, ");");
     buf_append_str(&ins, ")");
     buf_append_str(&cols, "]");
     store_table_t *entry = NULL;
@@ -619,25 +630,29 @@ static void store_write_batch(store_t *s, store_item_t *items) {
     }
 }
 
+/* store_wait_items: wait (lock held) until items are queued or the store
+ * closes, committing an open transaction when the queue stays empty. */
+static void store_wait_items(store_t *s) {
+    while (!s->head && !s->closing) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += STORE_POLL_MS * 1000000L;
+        if (until.tv_nsec >= 1000000000L) { until.tv_sec++; until.tv_nsec -= 1000000000L; }
+        if (pthread_cond_timedwait(&s->has_items, &s->lock, &until) != 0 && !s->head && s->in_txn &&
+            store_now() - s->txn_started >= STORE_COMMIT_SECONDS) {
+            pthread_mutex_unlock(&s->lock);
+            store_commit(s);
+            pthread_mutex_lock(&s->lock);
+        }
+    }
+}
+
 static void *store_writer_main(void *arg) {
     store_t *s = arg;
+    pthread_setname_np(pthread_self(), "wadup-writer");
     pthread_mutex_lock(&s->lock);
     for (;;) {
-        while (!s->head && !s->closing) {
-            if (s->in_txn) {
-                struct timespec until;
-                clock_gettime(CLOCK_REALTIME, &until);
-                until.tv_nsec += 200 * 1000000L;
-                if (until.tv_nsec >= 1000000000L) { until.tv_sec++; until.tv_nsec -= 1000000000L; }
-                if (pthread_cond_timedwait(&s->has_items, &s->lock, &until) != 0 && !s->head) {
-                    pthread_mutex_unlock(&s->lock);
-                    store_commit(s);
-                    pthread_mutex_lock(&s->lock);
-                }
-            } else {
-                pthread_cond_wait(&s->has_items, &s->lock);
-            }
-        }
+        store_wait_items(s);
         if (!s->head && s->closing) break;
         store_item_t *items = s->head;
         s->head = s->tail = NULL;
@@ -650,6 +665,24 @@ static void *store_writer_main(void *arg) {
     pthread_mutex_unlock(&s->lock);
     store_commit(s);
     return NULL;
+}
+
+/* store_build_indexes: the secondary indexes, built once at the end. */
+static void store_build_indexes(store_t *s) {
+    if (store_exec(s, "BEGIN") != 0) return;
+    int rc = store_exec(s, store_indexes);
+    sqlite3_stmt *st;
+    if (rc == 0 && sqlite3_prepare_v2(s->db, "SELECT name FROM metadata_tables", -1, &st, NULL) == SQLITE_OK) {
+        while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+            buf_t sql = BUF_INIT;
+            const char *t = (const char *)sqlite3_column_text(st, 0);
+            buf_printf(&sql, "CREATE INDEX IF NOT EXISTS \"%s__content\" ON \"%s\"(_content);", t, t);
+            rc = store_exec(s, buf_cstr(&sql));
+            buf_free(&sql);
+        }
+        sqlite3_finalize(st);
+    }
+    store_exec(s, rc == 0 ? "COMMIT" : "ROLLBACK");
 }
 
 int store_close(store_t *s, char **err) {
@@ -669,6 +702,7 @@ int store_close(store_t *s, char **err) {
         free(s->tables[i].name);
     }
     free(s->tables);
+    if (!s->error) store_build_indexes(s);
     if (!s->error) sqlite3_exec(s->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
     sqlite3_close(s->db);
     int rc = 0;
