@@ -25,6 +25,7 @@ typedef struct eng_instance {
     eng_result_t *result;          /* during a call */
     buf_t meta_errors;
     size_t nmeta_errors;
+    uint64_t retained;         /* bytes of this call's results charged to the budget */
 } eng_instance_t;
 
 struct eng_slot {
@@ -83,8 +84,11 @@ static eng_emission_t *eng_result_add_emission(eng_result_t *r) {
 /* ---- the metadata and sub-content protocol (on close of a file) ---- */
 
 static void eng_meta_error(eng_instance_t *in, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define ENG_MAX_META_ERRORS 10 /* messages kept per call; the rest are counted */
+
 static void eng_meta_error(eng_instance_t *in, const char *fmt, ...) {
-    if (in->nmeta_errors++ > 0) buf_append_str(&in->meta_errors, "; ");
+    if (in->nmeta_errors++ >= ENG_MAX_META_ERRORS) return;
+    if (in->nmeta_errors > 1) buf_append_str(&in->meta_errors, "; ");
     va_list ap;
     va_start(ap, fmt);
     buf_vprintf(&in->meta_errors, fmt, ap);
@@ -98,13 +102,27 @@ static bool eng_name_is(const char *name, size_t len, const char *prefix, const 
     return true;
 }
 
+/* eng_retain: keep counting n bytes of this call's results (parsed rows,
+ * emitted sub-content) toward the instance's memory limit until the call
+ * ends, so a module cannot pile up unbounded host memory by writing and
+ * closing file after file. */
+static bool eng_retain(eng_instance_t *in, uint64_t n) {
+    if (!budget_charge(&in->budget, n)) return false;
+    in->retained += n;
+    return true;
+}
+
 /* eng_take_metadata: parse and delete /metadata/<name>. */
 static void eng_take_metadata(eng_instance_t *in, vfs_node_t *node, const char *name, size_t len) {
     buf_t path = BUF_INIT;
     buf_printf(&path, "/metadata/%.*s", (int)len, name);
     char *error = NULL;
-    if (meta_parse_file(in->slot->schema, buf_cstr(&path), vfs_file_data(node), (size_t)vfs_size(node),
-                        &in->result->metadata, &error) != 0) {
+    size_t size = (size_t)vfs_size(node);
+    if (!eng_retain(in, size)) {
+        eng_meta_error(in, "%s: not parsed: the rows of this call exceed the memory limit of %llu bytes",
+                       buf_cstr(&path), (unsigned long long)in->budget.limit);
+    } else if (meta_parse_file(in->slot->schema, buf_cstr(&path), vfs_file_data(node), size,
+                               &in->result->metadata, &error) != 0) {
         eng_meta_error(in, "%s", error ? error : "invalid metadata");
         free(error);
     }
@@ -147,8 +165,9 @@ static void eng_add_bytes(eng_instance_t *in, const char *path, meta_subcontent_
             e = NULL;
         } else {
             /* Emitted bytes keep counting toward the instance's memory
-             * until the call ends. */
-            budget_charge(&in->budget, n);
+             * until the call ends (the data file's charge was just
+             * released by vfs_take, so this normally fits). */
+            eng_retain(in, n);
             e->filename = d->filename;
             e->data = bytes;
             e->size = n;
@@ -393,6 +412,8 @@ static void eng_classify_call(eng_instance_t *in, rt_status_t st, uint32_t ret, 
         eng_describe_trap(in, st, "", r);
     }
     if (r->success) eng_take_leftover_metadata(in);
+    if (in->nmeta_errors > ENG_MAX_META_ERRORS)
+        buf_printf(&in->meta_errors, "; and %zu more metadata errors", in->nmeta_errors - ENG_MAX_META_ERRORS);
     if (in->nmeta_errors) {
         if (r->success) eng_result_fail(r, ENG_KIND_METADATA, "%s", buf_cstr(&in->meta_errors));
         else {
@@ -451,7 +472,6 @@ void eng_run(eng_slot_t *s, const eng_content_t *c, eng_result_t *r) {
         eng_reset(in);
         return;
     }
-    uint64_t emitted_before = in->budget.used;
     uint32_t ret = 0;
     double t0 = eng_now_ms();
     rt_status_t st = eng_call(in, in->slot->module->kind == ENG_COMMAND ? ENG_CALL_START : ENG_CALL_PROCESS, &ret);
@@ -459,10 +479,8 @@ void eng_run(eng_slot_t *s, const eng_content_t *c, eng_result_t *r) {
     eng_classify_call(in, st, ret, r);
     eng_move_output(in, r);
     r->peak_memory = in->budget.peak;
-    (void)emitted_before;
-    uint64_t emitted = 0;
-    for (size_t i = 0; i < r->nsubcontent; i++) emitted += r->subcontent[i].size;
-    budget_release(&in->budget, emitted);
+    budget_release(&in->budget, in->retained);
+    in->retained = 0;
     bool discard = (st != RT_OK && !(st == RT_TRAP_EXIT && rt_exit_code() == 0)) ||
                    in->slot->module->kind == ENG_COMMAND || st == RT_TRAP_EXIT;
     eng_reset(in);

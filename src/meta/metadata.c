@@ -726,7 +726,12 @@ static void meta_commit(meta_parse_t *p, meta_schema_t *s, meta_batch_t *b) {
         meta_index_put(&s->index, p->new_tables[i]->name, p->new_tables[i]); /* reserved */
     }
     p->nnew = 0;
-    for (size_t i = 0; i < p->nfile; i++) b->tables[b->ntables++] = p->file_tables[i];
+    /* The batch lists each table once, however many files define it. */
+    for (size_t i = 0; i < p->nfile; i++) {
+        bool listed = false;
+        for (size_t k = 0; k < b->ntables && !listed; k++) listed = b->tables[k] == p->file_tables[i];
+        if (!listed) b->tables[b->ntables++] = p->file_tables[i];
+    }
     if (p->nrows) memcpy(b->rows + b->nrows, p->rows, p->nrows * sizeof *p->rows);
     b->nrows += p->nrows;
     p->nrows = 0;

@@ -58,8 +58,8 @@ const meta_table_t *meta_schema_find(const meta_schema_t *s, const char *name);
 size_t meta_schema_count(const meta_schema_t *s);
 const meta_table_t *meta_schema_at(const meta_schema_t *s, size_t i);
 
-/* The results of one call: tables (re)defined and rows inserted, in file
- * order. */
+/* The results of one call: the tables it defined (each listed once, in
+ * order of first definition) and the rows it inserted, in file order. */
 typedef struct meta_batch {
     const meta_table_t **tables; size_t ntables, tables_cap;
     meta_row_t *rows; size_t nrows, rows_cap;

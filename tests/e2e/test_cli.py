@@ -255,6 +255,7 @@ HOSTILE_ARGS = {
     "sleepy": ["--timeout", "2"],
     "memory-bomb": ["--timeout", "30", "--max-memory", "64M"],
     "tmp-bomb": ["--timeout", "30", "--max-memory", "64M"],
+    "metadata-bomb": ["--timeout", "60", "--max-memory", "64M"],
 }
 
 
@@ -285,6 +286,15 @@ def _check_bad_metadata(tc, status, r):
     tc.assertEqual(tc.rows(r, "good"), [[{"Int64": 7}]])
 
 
+def _check_metadata_bomb(tc, status, r):
+    """Parsed rows count toward --max-memory: the host keeps what fits
+    (about 60 of the 200 files of ~1 MiB) and refuses the rest."""
+    _fails_with("metadata_error", in_error=("exceed the memory limit", "more metadata errors"))(tc, status, r)
+    kept = len(tc.rows(r, "bomb"))
+    tc.assertEqual(kept % 1000, 0)
+    tc.assertTrue(30000 <= kept <= 64000, kept)
+
+
 def _check_exit_0_reactor(tc, status, r):
     tc.assertEqual(status, 0, r["error"])
     tc.assertIs(r["success"], True)
@@ -309,6 +319,7 @@ HOSTILE_CHECKS = {
     "int-overflow": _fails_with("integer_overflow"),
     "invalid-conversion": _fails_with("invalid_conversion"),
     "memory-bomb": _fails_with("memory_limit", exit_code=1),
+    "metadata-bomb": _check_metadata_bomb,
     "out-of-bounds": _fails_with("out_of_bounds"),
     "recursion": _fails_with("stack_overflow"),
     "returns-error": _fails_with("module_error", exit_code=2),
@@ -388,6 +399,9 @@ class HostileModuleTests(WadupTestCase):
 
     def test_bad_metadata_keeps_good_rows(self):
         self.run_hostile("bad-metadata")
+
+    def test_metadata_bomb_is_bounded(self):
+        self.run_hostile("metadata-bomb")
 
     def test_exit_3(self):
         self.run_hostile("exit-3")
