@@ -311,7 +311,7 @@ TEST(test_redefinition_in_later_file) {
                             "this definition has (size_bytes Int64, x Int64)");
     CHECK_EQ_INT(meta_schema_count(f.schema), 1);
     CHECK(meta_schema_find(f.schema, "file_sizes") == t && t->ncolumns == 1 && t->columns[0].type == META_INT64);
-    CHECK_EQ_INT(f.batch.ntables, 2);
+    CHECK_EQ_INT(f.batch.ntables, 1);
     CHECK_EQ_INT(f.batch.nrows, 1);
     fixture_free(&f);
 }
