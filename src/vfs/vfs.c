@@ -49,6 +49,7 @@ typedef struct vfs_dir {
     vfs_node_t **slots;       /* hash index: NULL = empty, &vfs_tombstone = deleted */
     size_t slot_cap;          /* 0 or a power of two */
     size_t tombstones;
+    uint64_t next_seq;        /* the next entry's sequence number (readdir cookies) */
 } vfs_dir_t;
 
 struct vfs_node {
@@ -61,6 +62,7 @@ struct vfs_node {
     uint64_t name_hash;       /* keyed hash of name, for the parent's index */
     vfs_node_t *parent;       /* NULL for the root and unlinked nodes */
     size_t dir_pos;           /* position in the parent's entries while linked */
+    uint64_t dir_seq;         /* insertion number in the parent (increasing along entries) */
     uint64_t ino;
     uint64_t refs;
     uint64_t atim, mtim, ctim;
@@ -307,6 +309,7 @@ static void vfs_dir_add(vfs_node_t *dir, vfs_node_t *n) {
     vfs_dir_t *d = &dir->u.dir;
     vfs_rank_append(d);
     n->dir_pos = d->len;
+    n->dir_seq = d->next_seq++;
     d->entries[d->len++] = n;
     d->count++;
     vfs_index_put(d, n);
@@ -865,6 +868,19 @@ vfs_node_t *vfs_dir_entry(const vfs_node_t *dir, size_t index, const char **name
     if (name) *name = n->name;
     if (len) *len = n->name_len;
     return n;
+}
+
+uint64_t vfs_dir_seq(const vfs_node_t *n) { return n->dir_seq; }
+
+size_t vfs_dir_index_from_seq(const vfs_node_t *dir, uint64_t seq) {
+    if (dir->kind != VFS_DIR) return 0;
+    size_t lo = 0, hi = dir->u.dir.count; /* entries' seqs increase with the index */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (vfs_dir_at(&dir->u.dir, mid)->dir_seq < seq) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
 }
 
 void vfs_ref(vfs_node_t *n) { n->refs++; }

@@ -136,6 +136,14 @@ const uint8_t *vfs_file_data(const vfs_node_t *file);
  * Entries keep insertion order; removing an entry shifts later ones down. */
 size_t vfs_dir_count(const vfs_node_t *dir);
 vfs_node_t *vfs_dir_entry(const vfs_node_t *dir, size_t index, const char **name, size_t *len);
+/* vfs_dir_seq: a linked node's insertion number in its directory. Numbers
+ * increase along the entries and are never reused while the directory
+ * lives, so "the entries from number k on" stays meaningful when entries
+ * are removed meanwhile (readdir cookies). */
+uint64_t vfs_dir_seq(const vfs_node_t *n);
+/* vfs_dir_index_from_seq: index of the first entry whose number is >= seq
+ * (vfs_dir_count(dir) if none); O(log^2 n). */
+size_t vfs_dir_index_from_seq(const vfs_node_t *dir, uint64_t seq);
 
 /* ---- references ----
  * A node stays allocated while it is linked or referenced. vfs_unref on an

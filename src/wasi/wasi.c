@@ -577,34 +577,33 @@ static u32 do_fd_prestat_dir_name(wasi_ctx_t *c, u32 fd, u32 path, u32 len) {
     return (u32)put_bytes(c, path, "/", 1);
 }
 
-/* readdir_entry: the cookie-th entry of dir: 0 ".", 1 "..", then children. */
-static vfs_node_t *readdir_entry(vfs_node_t *dir, u64 cookie, const char **name, size_t *len) {
-    if (cookie == 0) { *name = "."; *len = 1; return dir; }
-    if (cookie == 1) {
-        *name = "..";
-        *len = 2;
-        vfs_node_t *p = vfs_parent(dir);
-        return p ? p : dir;
-    }
-    if (cookie - 2 >= vfs_dir_count(dir)) return NULL;
-    return vfs_dir_entry(dir, (size_t)(cookie - 2), name, len);
-}
+/* Readdir cookies: 0 is ".", 1 is "..", and 2 + k resumes at the first
+ * entry whose directory sequence number is >= k, so entries removed while a
+ * guest iterates (rm -r with a buffered readdir) never make it skip others. */
+static u64 readdir_next_cookie(const vfs_node_t *entry) { return 2 + vfs_dir_seq(entry) + 1; }
 
 static u32 do_fd_readdir(wasi_ctx_t *c, u32 fd, u32 buf, u32 buf_len, u64 cookie, u32 used_ptr) {
     wasi_fd_t *f = fd_node(c, fd);
     if (!f) return WASI_EBADF;
-    if (vfs_kind(f->node) != VFS_DIR) return WASI_ENOTDIR;
+    vfs_node_t *dir = f->node;
+    if (vfs_kind(dir) != VFS_DIR) return WASI_ENOTDIR;
     u8 *out = gmem(c, buf, buf_len);
     if (!out) return WASI_EFAULT;
     u32 used = 0;
-    for (u64 k = cookie; used < buf_len; k++) {
+    size_t index = cookie < 2 ? 0 : vfs_dir_index_from_seq(dir, cookie - 2);
+    u64 phase = cookie < 2 ? cookie : 2; /* 0: ".", 1: "..", 2: the entries */
+    while (used < buf_len) {
         const char *name;
         size_t len;
-        vfs_node_t *n = readdir_entry(f->node, k, &name, &len);
-        if (!n) break;
+        vfs_node_t *n;
+        u64 next;
+        if (phase == 0) { n = dir; name = "."; len = 1; next = 1; }
+        else if (phase == 1) { n = vfs_parent(dir) ? vfs_parent(dir) : dir; name = ".."; len = 2; next = 2; }
+        else if (!(n = vfs_dir_entry(dir, index++, &name, &len))) break;
+        else next = readdir_next_cookie(n);
         u8 d[WASI_DIRENT_SIZE];
         memset(d, 0, sizeof d);
-        u64 next = k + 1, ino = vfs_ino(n);
+        u64 ino = vfs_ino(n);
         u32 namlen = (u32)len;
         memcpy(d + WASI_DIRENT_NEXT, &next, 8);
         memcpy(d + WASI_DIRENT_INO, &ino, 8);
@@ -618,6 +617,7 @@ static u32 do_fd_readdir(wasi_ctx_t *c, u32 fd, u32 buf, u32 buf_len, u64 cookie
         take = buf_len - used < namlen ? buf_len - used : namlen;
         memcpy(out + used, name, take);
         used += take;
+        if (phase < 2) phase++;
     }
     return (u32)put_u32(c, used_ptr, used);
 }

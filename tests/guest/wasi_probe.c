@@ -103,6 +103,30 @@ static void check_readdir(void) {
     report("readdir", count == 5 && strcmp(names, ".,..,x,y,z,") == 0, names);
 }
 
+/* check_delete_while_reading: remove every entry of a 400-file directory
+ * while iterating it (as rm -r does): needs several fd_readdir calls, and
+ * no entry may be skipped, so the directory ends empty. */
+static void check_delete_while_reading(void) {
+    mkdir("/tmp/many", 0755);
+    char path[96];
+    for (int i = 0; i < 400; i++) {
+        snprintf(path, sizeof path, "/tmp/many/file-with-a-long-name-%04d", i);
+        write_file(path, "x", 0);
+    }
+    DIR *d = opendir("/tmp/many");
+    struct dirent *e;
+    int removed = 0;
+    while (d && (e = readdir(d))) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+        snprintf(path, sizeof path, "/tmp/many/%s", e->d_name);
+        if (unlink(path) == 0) removed++;
+    }
+    if (d) closedir(d);
+    char detail[32];
+    snprintf(detail, sizeof detail, "%d", removed);
+    report("delete_while_reading", removed == 400 && rmdir("/tmp/many") == 0, detail);
+}
+
 static void check_environment(void) {
     report("env_filename", 1, wadup_filename());
     report("env_depth", strcmp(wadup_getenv("WADUP_DEPTH") ? wadup_getenv("WADUP_DEPTH") : "", "0") == 0,
@@ -150,6 +174,7 @@ WADUP_EXPORT("process") int process(void) {
     check_data();
     check_files();
     check_readdir();
+    check_delete_while_reading();
     check_environment();
     check_clock_random();
     check_embedded();

@@ -1005,8 +1005,38 @@ TEST(test_large_directory) {
     CHECK_EQ_INT(budget.used, 0);
 }
 
+/* Sequence numbers resume a listing correctly after removals (readdir). */
+TEST(test_dir_seq_survives_removal) {
+    vfs_t *fs = vfs_new(NULL);
+    REQUIRE(fs);
+    vfs_node_t *dir;
+    REQUIRE(vfs_mkdir_p(fs, "/d", true, &dir) == 0);
+    char name[8];
+    for (int i = 0; i < 10; i++) {
+        snprintf(name, sizeof name, "f%d", i);
+        REQUIRE(vfs_create_file(fs, dir, name, strlen(name), NULL) == 0);
+    }
+    vfs_node_t *e3 = vfs_dir_entry(dir, 3, NULL, NULL);
+    REQUIRE(e3);
+    uint64_t resume = vfs_dir_seq(e3) + 1; /* a listing stopped after f3 */
+    CHECK(vfs_dir_seq(vfs_dir_entry(dir, 0, NULL, NULL)) < vfs_dir_seq(e3));
+    /* remove f0..f3 (already listed) and f5 (not yet listed) */
+    static const char *const gone[] = {"f0", "f1", "f2", "f3", "f5"};
+    for (size_t i = 0; i < 5; i++) REQUIRE(vfs_unlink(fs, dir, gone[i], 2) == 0);
+    size_t idx = vfs_dir_index_from_seq(dir, resume);
+    const char *n;
+    size_t len;
+    REQUIRE(vfs_dir_entry(dir, idx, &n, &len) != NULL);
+    CHECK(len == 2 && memcmp(n, "f4", 2) == 0);
+    CHECK_EQ_INT(vfs_dir_count(dir) - idx, 5); /* f4 f6 f7 f8 f9 */
+    CHECK_EQ_INT(vfs_dir_index_from_seq(dir, UINT64_MAX), vfs_dir_count(dir));
+    CHECK_EQ_INT(vfs_dir_index_from_seq(dir, 0), 0);
+    vfs_free(fs);
+}
+
 int main(void) {
     RUN(test_new_root);
+    RUN(test_dir_seq_survives_removal);
     RUN(test_lookup_paths);
     RUN(test_lookup_parent);
     RUN(test_create_and_mkdir);
