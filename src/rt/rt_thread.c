@@ -165,10 +165,20 @@ static void *rt_watchdog_main(void *arg) {
         uint64_t now = rt_now_ns();
         pthread_mutex_lock(&rt_registry_lock);
         for (rt_thread_state_t *t = rt_registry; t; t = t->next_registered) {
+            /* The call's number is read before its deadline and checked
+             * again around the exchange, so a late signal can only carry
+             * the number of the call that was late (the handler ignores
+             * it if that call is over) and a newer call keeps its deadline. */
+            uint64_t seq = atomic_load(&t->call_seq);
             uint64_t deadline = atomic_load(&t->deadline_ns);
-            if (!deadline || now < deadline) continue;
+            if (!deadline || now < deadline || atomic_load(&t->call_seq) != seq) continue;
             if (!atomic_compare_exchange_strong(&t->deadline_ns, &deadline, 0)) continue;
-            union sigval v = {.sival_ptr = (void *)(uintptr_t)atomic_load(&t->call_seq)};
+            if (atomic_load(&t->call_seq) != seq) {
+                uint64_t cleared = 0;
+                atomic_compare_exchange_strong(&t->deadline_ns, &cleared, deadline);
+                continue;
+            }
+            union sigval v = {.sival_ptr = (void *)(uintptr_t)seq};
             pthread_sigqueue(t->thread, RT_TIMER_SIGNAL, v);
         }
         pthread_mutex_unlock(&rt_registry_lock);
