@@ -16,9 +16,11 @@
 # Stages (each prints one line; output goes to build/python/build.log):
 #   guest-libs  zlib and SQLite from scripts/build-guest-libs.sh (run if its
 #               outputs are missing; waits while another run writes them)
-#   sources     apt-get source python3.11 bzip2 xz-utils; CPython unpacked
-#               with --skip-patches (the pristine upstream 3.11.2 tree), the
-#               two libraries with Debian's patches
+#   sources     apt-get source python3.11 bzip2 xz-utils, all three unpacked
+#               with Debian's patches (for CPython: 3.11.2 plus Debian's
+#               security fixes to tarfile, zipfile, email, ...); configure
+#               regenerated with autoconf, as debian/rules does, because
+#               Debian patches edit configure.ac
 #   bzip2, xz   the libraries for wasm32-wasi
 #   native      a native CPython from the same tree (the "build python":
 #               cross build, compileall)
@@ -29,6 +31,19 @@
 #               process, memory, _initialize)
 #   stdlib      stdlib.zip
 #   smoke       runtime.wasm + stdlib.zip + a tiny app run under Node.js
+#
+# Debian patches: every patch in debian/patches/series is applied; none is
+# skipped, as none breaks the WASI cross build or the runtime. The layout
+# and sysconfig ones only change what the build itself writes and reads
+# back (sysconfigdata-name.diff: _sysconfigdata__wasm32-wasi, without the
+# platform) or paths nothing in the runtime uses (multiarch*.diff,
+# distutils-*.diff, site.py's dist-packages: site is off;
+# sysconfig-debian-schemes.diff makes posix_local sysconfig's default
+# install scheme). Built with autoconf 2.71 (Debian's), not upstream's 2.69.
+#
+# Output directories: WADUP_PYTHON_OUT (default build/python) and
+# WADUP_GUEST_LIBS (default build/guest-libs) put the build elsewhere, e.g.
+# to try a change without touching the runtime others use.
 #
 # Idempotent: a stage is redone only when its stamp (build/python/.stamps)
 # does not match a hash of the stage's own code, its inputs and the stages
@@ -43,12 +58,12 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-OUT="$ROOT/build/python"
+OUT=${WADUP_PYTHON_OUT:-$ROOT/build/python}
 SRC="$OUT/src"
 PYSRC="$SRC/python3.11"
 NATIVE="$OUT/native-build"
 WASI="$OUT/wasi-build"
-GL="$ROOT/build/guest-libs"
+GL=${WADUP_GUEST_LIBS:-$ROOT/build/guest-libs}
 SYSROOT="$ROOT/build/wasi-sysroot"
 LOG="$OUT/build.log"
 STAMPS="$OUT/.stamps"
@@ -89,7 +104,7 @@ run() {
 check_tools() {
     local t
     for t in "$WASM_CC" "$WASM_AR" "$WASM_RANLIB" "$WASM_STRIP" wasm-ld-19 cc make apt-get \
-        dpkg-source sha256sum node; do
+        dpkg-source autoconf sha256sum node; do
         command -v "$t" >/dev/null 2>&1 || die "$t not found; run scripts/setup.sh"
     done
     [ -f /usr/lib/wasm32-wasi/libc.a ] || die "wasi-libc not installed; run scripts/setup.sh"
@@ -187,8 +202,13 @@ fetch() {
 
 stage_sources() {
     mkdir -p "$SRC"
-    fetch python3.11 "$PYSRC" --skip-patches
+    fetch python3.11 "$PYSRC"
     [ -f "$PYSRC/Tools/wasm/config.site-wasm32-wasi" ] || die "no Tools/wasm in $PYSRC"
+    # as debian/rules (stamp-patch): Debian's patches edit configure.ac
+    rm -rf "$PYSRC/autom4te.cache" "$PYSRC/configure"
+    (cd "$PYSRC" && run autoconf)
+    rm -rf "$PYSRC/autom4te.cache"
+    [ -s "$PYSRC/configure" ] || die "autoconf did not write $PYSRC/configure"
     fetch bzip2 "$SRC/bzip2"
     fetch xz-utils "$SRC/xz-utils"
     sed -i 's|^#if !(defined(_WIN32) \&\& !defined(__CYGWIN__))$|& \&\& !defined(__wasi__)|' \
@@ -197,7 +217,7 @@ stage_sources() {
         die "xz-utils: mythread.h no longer matches the expected #if"
     dpkg-parsechangelog -l "$PYSRC/debian/changelog" -STimestamp >"$SRC/source-date-epoch" ||
         die "cannot read $PYSRC/debian/changelog"
-    note "sources: python3.11 $(cat "$PYSRC.version") (upstream, no Debian patches)," \
+    note "sources: python3.11 $(cat "$PYSRC.version") (with $(grep -c '^[^#]' "$PYSRC/debian/patches/series") Debian patches)," \
         "bzip2 $(cat "$SRC/bzip2.version"), xz-utils $(cat "$SRC/xz-utils.version")"
 }
 
