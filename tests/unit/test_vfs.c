@@ -1011,7 +1011,7 @@ TEST(test_dir_seq_survives_removal) {
     REQUIRE(fs);
     vfs_node_t *dir;
     REQUIRE(vfs_mkdir_p(fs, "/d", true, &dir) == 0);
-    char name[8];
+    char name[16];
     for (int i = 0; i < 10; i++) {
         snprintf(name, sizeof name, "f%d", i);
         REQUIRE(vfs_create_file(fs, dir, name, strlen(name), NULL) == 0);
