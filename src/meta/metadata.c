@@ -17,17 +17,29 @@
  * Every file is validated completely into private structures first and
  * committed afterwards with pre-reserved memory, so a rejected file leaves
  * the schema and the batch exactly as they were. Table lookups go through
- * a hash index so hostile files with many tables/rows/columns stay linear. */
+ * a keyed hash index (SipHash, random key per process) so hostile files
+ * with many tables/rows/columns, or crafted names, stay linear.
+ *
+ * Limits (meta_limits_t): the memory a parse really allocates — jansson's
+ * tree, counted through allocation hooks installed for the whole process
+ * and charged to the parse running on the calling thread, plus the rows
+ * and definitions built from it — never exceeds the caller's budget, and a
+ * parse stops at the caller's deadline (JSON is fed to jansson in chunks
+ * and validation loops look at the clock). Definitions are capped:
+ * META_MAX_COLUMNS per table, META_MAX_TABLES per schema. */
 #include "meta/metadata.h"
 
 #include <jansson.h>
+#include <malloc.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "util/buf.h"
+#include "util/siphash.h"
 #include "util/utf8.h"
 
 #define META_JSON_FLAGS (JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL | JSON_DECODE_ANY)
@@ -68,6 +80,90 @@ static const char *meta_json_kind(const json_t *v) {
 }
 
 /* ------------------------------------------------------------------ */
+/* Memory accounting of one parse                                      */
+/* ------------------------------------------------------------------ */
+
+/* What one parse has allocated so far, against its limit. While a parse
+ * runs, meta_mem_active points to it on that thread, and every jansson
+ * allocation made on the thread is counted (jansson's allocation hooks are
+ * process-wide; they count only for the thread's active parse). */
+typedef struct meta_mem {
+    uint64_t used, limit;
+    uint64_t generation;       /* tells this parse's allocations from others' */
+    bool refused;
+} meta_mem_t;
+
+static __thread meta_mem_t *meta_mem_active;
+static __thread uint64_t meta_mem_generations;
+
+#define META_ALLOC_HEADER 16     /* keeps malloc's 16-byte alignment */
+#define META_MALLOC_OVERHEAD 16  /* what malloc spends per block besides the bytes */
+
+/* meta_cost: the bytes an allocation of n bytes really costs. */
+static uint64_t meta_cost(uint64_t n) { return n + META_MALLOC_OVERHEAD; }
+
+/* meta_mem_take: count n more bytes; false (and refused) past the limit. */
+static bool meta_mem_take(meta_mem_t *m, uint64_t n) {
+    if (n > m->limit || m->used > m->limit - n) {
+        m->refused = true;
+        return false;
+    }
+    m->used += n;
+    return true;
+}
+
+/* meta_json_malloc: jansson's allocator: a header records the cost and the
+ * parse that was charged, so meta_json_free gives back exactly that. */
+static void *meta_json_malloc(size_t n) {
+    if (n > SIZE_MAX - META_ALLOC_HEADER) return NULL;
+    uint8_t *p = malloc(n + META_ALLOC_HEADER);
+    if (!p) return NULL;
+    uint64_t head[2] = {meta_cost(malloc_usable_size(p)), 0};
+    meta_mem_t *m = meta_mem_active;
+    if (m) {
+        if (!meta_mem_take(m, head[0])) {
+            free(p);
+            return NULL;
+        }
+        head[1] = m->generation;
+    }
+    memcpy(p, head, sizeof head);
+    return p + META_ALLOC_HEADER;
+}
+
+static void meta_json_free(void *ptr) {
+    if (!ptr) return;
+    uint8_t *p = (uint8_t *)ptr - META_ALLOC_HEADER;
+    uint64_t head[2];
+    memcpy(head, p, sizeof head);
+    meta_mem_t *m = meta_mem_active;
+    if (m && head[1] && head[1] == m->generation) m->used = head[0] > m->used ? 0 : m->used - head[0];
+    free(p);
+}
+
+/* Installed before main (and so before any jansson object exists: an
+ * object allocated by plain malloc must never reach meta_json_free). */
+__attribute__((constructor)) static void meta_install_json_allocator(void) {
+    json_set_alloc_funcs(meta_json_malloc, meta_json_free);
+}
+
+/* meta_mem_begin / meta_mem_end: make m the thread's active parse. */
+static void meta_mem_begin(meta_mem_t *m, uint64_t limit) {
+    memset(m, 0, sizeof *m);
+    m->limit = limit;
+    m->generation = ++meta_mem_generations;
+    meta_mem_active = m;
+}
+
+static void meta_mem_end(void) { meta_mem_active = NULL; }
+
+static uint64_t meta_now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ------------------------------------------------------------------ */
 /* Growable arrays and the name index                                  */
 /* ------------------------------------------------------------------ */
 
@@ -99,11 +195,8 @@ typedef struct meta_index {
     size_t cap, count;
 } meta_index_t;
 
-static uint64_t meta_hash(const char *s) {
-    uint64_t h = 1469598103934665603u; /* FNV-1a */
-    for (; *s; s++) h = (h ^ (uint8_t)*s) * 1099511628211u;
-    return h;
-}
+/* meta_hash: keyed, so names chosen by a module cannot be made to collide. */
+static uint64_t meta_hash(const char *s) { return siphash13(siphash_process_key(), s, strlen(s)); }
 
 /* meta_index_find_slot: the slot holding `key`, or the empty slot where it
  * would go. Requires cap > 0 and at least one empty slot. */
@@ -312,6 +405,11 @@ typedef struct meta_parse {
     meta_index_t file_index;          /* name -> table for file_tables */
     meta_row_t *rows;                 /* owned until committed to the batch */
     size_t nrows, rows_cap;
+    meta_mem_t mem;                   /* everything this parse allocates */
+    uint64_t deadline_ns;             /* CLOCK_MONOTONIC; 0 = none */
+    int status;                       /* META_ERR_* once failed */
+    uint64_t row_bytes;               /* cost of the rows parsed (kept if committed) */
+    uint64_t table_bytes;             /* cost of the new definitions */
 } meta_parse_t;
 
 /* meta_fail: record "<file>: <message>" as the failure (the first one
@@ -320,6 +418,7 @@ __attribute__((format(printf, 2, 3)))
 static int meta_fail(meta_parse_t *p, const char *fmt, ...) {
     if (p->failed) return -1;
     p->failed = true;
+    if (!p->status) p->status = META_ERR_INVALID;
     va_list ap;
     va_start(ap, fmt);
     if (buf_printf(&p->error, "%s: ", p->file_name) != 0 || buf_vprintf(&p->error, fmt, ap) != 0) {
@@ -329,11 +428,46 @@ static int meta_fail(meta_parse_t *p, const char *fmt, ...) {
     return -1;
 }
 
-static int meta_fail_oom(meta_parse_t *p) { return meta_fail(p, "out of memory"); }
+/* meta_fail_limit: the parse needs more memory than its limit allows. */
+static int meta_fail_limit(meta_parse_t *p) {
+    if (p->failed) return -1;
+    p->status = META_ERR_MEMORY;
+    return meta_fail(p, "not parsed: parsing it needs more than the %llu bytes left under the memory limit",
+                     (unsigned long long)p->mem.limit);
+}
+
+/* meta_fail_oom: an allocation failed: past the parse's limit, or the
+ * host itself is out of memory. */
+static int meta_fail_oom(meta_parse_t *p) {
+    if (p->mem.refused) return meta_fail_limit(p);
+    return meta_fail(p, "out of memory");
+}
+
+/* meta_fail_timeout: the caller's deadline passed during the parse. */
+static int meta_fail_timeout(meta_parse_t *p) {
+    if (p->failed) return -1;
+    p->status = META_ERR_TIMEOUT;
+    return meta_fail(p, "not parsed: the call's time limit ran out while parsing it");
+}
+
+/* meta_charge: count n bytes the parse builds itself (rows, definitions)
+ * into its memory. Returns 0, or -1 with the limit failure recorded. */
+static int meta_charge(meta_parse_t *p, uint64_t n) {
+    return meta_mem_take(&p->mem, n) ? 0 : meta_fail_limit(p);
+}
+
+/* meta_late: true (with the failure recorded) once the deadline passed. */
+static bool meta_late(meta_parse_t *p) {
+    if (!p->deadline_ns || meta_now_ns() < p->deadline_ns) return false;
+    meta_fail_timeout(p);
+    return true;
+}
 
 /* meta_fail_json: report a jansson parse error; its text is quoted through
  * meta_show-style escaping because it can echo input bytes. */
 static int meta_fail_json(meta_parse_t *p, const json_error_t *jerr) {
+    if (p->status == META_ERR_TIMEOUT) return meta_fail_timeout(p);
+    if (p->mem.refused) return meta_fail_limit(p);
     if (json_error_code(jerr) == json_error_out_of_memory || jerr->text[0] == 0) {
         return meta_fail(p, "out of memory while parsing JSON"); /* jansson leaves no text then */
     }
@@ -394,6 +528,7 @@ static int meta_parse_column(meta_parse_t *p, const char *table, size_t ci, cons
     snprintf(what, sizeof what, "table '%s' column %zu", table, ci);
     if (!json_is_object(jc)) return meta_fail(p, "%s: must be an object, got %s", what, meta_json_kind(jc));
     if (meta_take_name(p, jc, "name", what, &col->name) != 0) return -1;
+    if (meta_charge(p, meta_cost(strlen(col->name) + 1)) != 0) return -1;
     const json_t *dt = json_object_get(jc, "data_type");
     if (!dt) return meta_fail(p, "table '%s' column '%s': missing 'data_type'", table, col->name);
     if (!json_is_string(dt)) {
@@ -433,6 +568,11 @@ static int meta_parse_columns(meta_parse_t *p, const json_t *jt, meta_table_t *t
     }
     size_t n = json_array_size(cols);
     if (n == 0) return meta_fail(p, "table '%s': a table needs at least one column", t->name);
+    if (n > META_MAX_COLUMNS) {
+        return meta_fail(p, "table '%s': %zu columns, more than the limit of %d columns per table", t->name, n,
+                         META_MAX_COLUMNS);
+    }
+    if (meta_charge(p, meta_cost(n * sizeof *t->columns)) != 0) return -1;
     t->columns = calloc(n, sizeof *t->columns);
     if (!t->columns) return meta_fail_oom(p);
     for (size_t i = 0; i < n; i++) {
@@ -490,6 +630,12 @@ static int meta_register_table(meta_parse_t *p, meta_table_t *t) {
         if (rc != 0 || in_file) return rc;
         return meta_add_file_table(p, existing);
     }
+    if (meta_schema_count(p->schema) + p->nnew >= META_MAX_TABLES) {
+        int rc = meta_fail(p, "table '%s': the module already defines %d tables, the most a module may define",
+                           t->name, META_MAX_TABLES);
+        meta_table_free(t);
+        return rc;
+    }
     void *grown;
     if (meta_grow(p->new_tables, sizeof *p->new_tables, &p->new_cap, p->nnew + 1, &grown) != 0) {
         meta_table_free(t);
@@ -505,13 +651,20 @@ static int meta_parse_table(meta_parse_t *p, size_t index, const json_t *jt) {
     char what[64];
     snprintf(what, sizeof what, "table %zu", index);
     if (!json_is_object(jt)) return meta_fail(p, "%s: must be an object, got %s", what, meta_json_kind(jt));
+    uint64_t used_before = p->mem.used;
+    if (meta_charge(p, meta_cost(sizeof(meta_table_t)) + meta_cost(META_NAME_MAX + 1)) != 0) return -1;
     meta_table_t *t = calloc(1, sizeof *t);
     if (!t) return meta_fail_oom(p);
     if (meta_take_name(p, jt, "name", what, &t->name) != 0 || meta_parse_columns(p, jt, t) != 0) {
         meta_table_free(t);
         return -1;
     }
-    return meta_register_table(p, t);
+    size_t nnew = p->nnew;
+    if (meta_register_table(p, t) != 0) return -1;
+    /* Charged: the definition and its name, columns and column names
+     * (counted above), plus an index slot; kept only if it is new. */
+    if (p->nnew > nnew) p->table_bytes += p->mem.used - used_before + 2 * sizeof(meta_index_slot_t);
+    return 0;
 }
 
 static int meta_parse_tables(meta_parse_t *p, const json_t *tables) {
@@ -575,6 +728,8 @@ static int meta_convert_payload(meta_parse_t *p, const meta_value_at_t *at, cons
     if (!utf8_valid((const uint8_t *)json_string_value(v), len)) {
         return meta_fail_value(p, at, "String value is not valid UTF-8");
     }
+    if (meta_charge(p, meta_cost((uint64_t)len + 1)) != 0) return -1;
+    p->row_bytes += meta_cost((uint64_t)len + 1);
     char *copy = malloc(len + 1);
     if (!copy) return meta_fail_oom(p);
     memcpy(copy, json_string_value(v), len);
@@ -649,6 +804,9 @@ static int meta_parse_row(meta_parse_t *p, size_t index, const json_t *jr, meta_
         return meta_fail(p, "table '%s' row %zu: expected %zu values, got %zu", t->name, index, t->ncolumns,
                          json_array_size(vals));
     }
+    uint64_t cost = meta_cost(t->ncolumns * sizeof(meta_value_t)) + sizeof(meta_row_t);
+    if (meta_charge(p, cost) != 0) return -1;
+    p->row_bytes += cost;
     meta_value_t *values = calloc(t->ncolumns, sizeof *values);
     if (!values) return meta_fail_oom(p);
     for (size_t c = 0; c < t->ncolumns; c++) {
@@ -667,10 +825,12 @@ static int meta_parse_rows(meta_parse_t *p, const json_t *rows) {
     if (!rows) return 0;
     if (!json_is_array(rows)) return meta_fail(p, "'rows' must be an array, got %s", meta_json_kind(rows));
     size_t n = json_array_size(rows);
+    if (meta_charge(p, meta_cost((uint64_t)n * sizeof *p->rows)) != 0) return -1;
     void *grown;
     if (meta_grow(p->rows, sizeof *p->rows, &p->rows_cap, n, &grown) != 0) return meta_fail_oom(p);
     p->rows = grown;
     for (size_t i = 0; i < n; i++) {
+        if (i % 256 == 255 && meta_late(p)) return -1;
         if (meta_parse_row(p, i, json_array_get(rows, i), &p->rows[p->nrows]) != 0) return -1;
         p->nrows++;
     }
@@ -681,6 +841,31 @@ static int meta_parse_rows(meta_parse_t *p, const json_t *rows) {
 /* Whole files                                                         */
 /* ------------------------------------------------------------------ */
 
+/* The bytes fed to jansson chunk by chunk, so a parse can stop at the
+ * deadline however large the file. */
+typedef struct meta_feed {
+    meta_parse_t *p;
+    const uint8_t *data;
+    size_t len, pos;
+} meta_feed_t;
+
+#define META_FEED_CHUNK (64 * 1024)
+
+/* meta_feed_next: jansson's load callback; (size_t)-1 stops the parse. */
+static size_t meta_feed_next(void *buffer, size_t buflen, void *arg) {
+    meta_feed_t *f = arg;
+    if (f->p->deadline_ns && meta_now_ns() >= f->p->deadline_ns) {
+        f->p->status = META_ERR_TIMEOUT;
+        return (size_t)-1;
+    }
+    size_t n = f->len - f->pos;
+    if (n > buflen) n = buflen;
+    if (n > META_FEED_CHUNK) n = META_FEED_CHUNK;
+    if (n) memcpy(buffer, f->data + f->pos, n);
+    f->pos += n;
+    return n;
+}
+
 /* meta_load: parse the bytes as JSON and require an object. Returns the
  * root (caller decrefs) or NULL with the failure recorded. */
 static json_t *meta_load(meta_parse_t *p, const uint8_t *json, size_t len) {
@@ -689,7 +874,8 @@ static json_t *meta_load(meta_parse_t *p, const uint8_t *json, size_t len) {
         meta_fail(p, "no data");
         return NULL;
     }
-    json_t *root = json_loadb(json ? (const char *)json : "", len, META_JSON_FLAGS, &jerr);
+    meta_feed_t feed = {p, json, len, 0};
+    json_t *root = json_load_callback(meta_feed_next, &feed, META_JSON_FLAGS, &jerr);
     if (!root) {
         meta_fail_json(p, &jerr);
         return NULL;
@@ -746,26 +932,46 @@ static void meta_parse_cleanup(meta_parse_t *p) {
     meta_index_free(&p->file_index);
 }
 
+/* meta_parse_begin: fresh parse state under the limits (NULL = none). */
+static void meta_parse_begin(meta_parse_t *p, const char *file_name, const meta_limits_t *lim) {
+    memset(p, 0, sizeof *p);
+    p->file_name = file_name;
+    meta_mem_begin(&p->mem, lim && lim->max_bytes ? lim->max_bytes : UINT64_MAX);
+    p->deadline_ns = lim ? lim->deadline_ns : 0;
+}
+
+/* meta_parse_finish: end the accounting; 0, or the failure's META_ERR_*
+ * with its message in *error. */
+static int meta_parse_finish(meta_parse_t *p, char **error) {
+    meta_mem_end();
+    if (!p->failed) {
+        buf_free(&p->error);
+        return 0;
+    }
+    meta_error_finish(&p->error, p->error_oom, error);
+    return p->status ? p->status : META_ERR_INVALID;
+}
+
 int meta_parse_file(meta_schema_t *schema, const char *file_name, const uint8_t *json, size_t len,
-                    meta_batch_t *batch, char **error) {
+                    const meta_limits_t *lim, meta_batch_t *batch, meta_usage_t *usage, char **error) {
     meta_parse_t p;
-    memset(&p, 0, sizeof p);
-    p.file_name = file_name ? file_name : "(metadata)";
+    meta_parse_begin(&p, file_name ? file_name : "(metadata)", lim);
     p.schema = schema;
     if (error) *error = NULL;
+    if (usage) memset(usage, 0, sizeof *usage);
     json_t *root = meta_load(&p, json, len);
     if (root && meta_parse_tables(&p, json_object_get(root, "tables")) == 0 &&
-        meta_parse_rows(&p, json_object_get(root, "rows")) == 0 && meta_commit_reserve(&p, schema, batch) == 0) {
+        meta_parse_rows(&p, json_object_get(root, "rows")) == 0 && !meta_late(&p) &&
+        meta_commit_reserve(&p, schema, batch) == 0) {
+        if (usage) {
+            usage->row_bytes = p.row_bytes;
+            usage->schema_bytes = p.table_bytes;
+        }
         meta_commit(&p, schema, batch);
     }
     json_decref(root);
     meta_parse_cleanup(&p);
-    if (!p.failed) {
-        buf_free(&p.error);
-        return 0;
-    }
-    meta_error_finish(&p.error, p.error_oom, error);
-    return -1;
+    return meta_parse_finish(&p, error);
 }
 
 /* ------------------------------------------------------------------ */
@@ -790,6 +996,10 @@ static int meta_take_filename(meta_parse_t *p, const json_t *root, char **out) {
     if (!v) return meta_fail(p, "missing 'filename'");
     if (!json_is_string(v)) return meta_fail(p, "'filename' must be a string, got %s", meta_json_kind(v));
     if (strlen(json_string_value(v)) != json_string_length(v)) return meta_fail(p, "'filename' must not contain NUL");
+    if (json_string_length(v) > META_FILENAME_MAX) {
+        return meta_fail(p, "'filename' is %zu bytes, more than the limit of %d", json_string_length(v),
+                         META_FILENAME_MAX);
+    }
     *out = strdup(json_string_value(v));
     return *out ? 0 : meta_fail_oom(p);
 }
@@ -809,22 +1019,19 @@ static int meta_fill_subcontent(meta_parse_t *p, const json_t *root, meta_subcon
     return 0;
 }
 
-int meta_parse_subcontent(const char *file_name, const uint8_t *json, size_t len, meta_subcontent_t *out,
-                          char **error) {
+int meta_parse_subcontent(const char *file_name, const uint8_t *json, size_t len, const meta_limits_t *lim,
+                          meta_subcontent_t *out, char **error) {
     meta_parse_t p;
-    memset(&p, 0, sizeof p);
-    p.file_name = file_name ? file_name : "(subcontent)";
+    meta_parse_begin(&p, file_name ? file_name : "(subcontent)", lim);
     memset(out, 0, sizeof *out);
     if (error) *error = NULL;
     json_t *root = meta_load(&p, json, len);
     if (root) meta_fill_subcontent(&p, root, out);
     json_decref(root);
-    if (!p.failed) {
-        buf_free(&p.error);
-        return 0;
+    int rc = meta_parse_finish(&p, error);
+    if (rc != 0) {
+        free(out->filename);
+        memset(out, 0, sizeof *out);
     }
-    free(out->filename);
-    memset(out, 0, sizeof *out);
-    meta_error_finish(&p.error, p.error_oom, error);
-    return -1;
+    return rc;
 }

@@ -19,7 +19,32 @@
 
 typedef enum { META_INT64, META_FLOAT64, META_STRING, META_BOOLEAN } meta_type_t;
 
-#define META_NAME_MAX 64 /* bytes in a table or column name */
+#define META_NAME_MAX 64          /* bytes in a table or column name */
+#define META_MAX_COLUMNS 1000     /* columns in one table */
+#define META_MAX_TABLES 1000      /* tables one schema (one module) may define */
+#define META_FILENAME_MAX 4096    /* bytes in a sub-content file name */
+
+/* Limits of one parse: the memory it may allocate (jansson's tree while
+ * parsing, and the rows and definitions it builds; 0 = unlimited) and a
+ * CLOCK_MONOTONIC deadline in ns (0 = none). */
+typedef struct meta_limits {
+    uint64_t max_bytes;
+    uint64_t deadline_ns;
+} meta_limits_t;
+
+/* What a successful parse keeps: the cost of the rows it added to the
+ * batch and of the new table definitions it added to the schema. */
+typedef struct meta_usage {
+    uint64_t row_bytes;
+    uint64_t schema_bytes;
+} meta_usage_t;
+
+/* Results of the parse functions: 0, or one of these. */
+enum {
+    META_ERR_INVALID = -1,  /* the file breaks the protocol */
+    META_ERR_MEMORY = -2,   /* parsing it needs more than lim->max_bytes */
+    META_ERR_TIMEOUT = -3,  /* lim->deadline_ns passed during the parse */
+};
 
 typedef struct meta_column {
     char *name;
@@ -72,17 +97,19 @@ void meta_batch_clear(meta_batch_t *b); /* frees rows, keeps nothing */
 size_t meta_batch_drop_table(meta_batch_t *b, const meta_table_t *t);
 
 /* meta_parse_file: parse one metadata file named `file_name` (used in
- * messages, e.g. "/metadata/output_0.json"). Names must match
- * [A-Za-z_][A-Za-z0-9_]* and be at most META_NAME_MAX bytes; a table needs
- * at least one column; column names are unique within a table.
- * On success (returns 0) new tables are added to `schema` and the file's
- * tables and rows are appended to `batch`. On failure (returns -1) nothing
- * is added anywhere and *error is a malloc'd message, e.g.
+ * messages, e.g. "/metadata/output_0.json") within `lim` (NULL = no
+ * limits). Names must match [A-Za-z_][A-Za-z0-9_]* and be at most
+ * META_NAME_MAX bytes; a table needs 1..META_MAX_COLUMNS columns; column
+ * names are unique within a table; a schema holds at most META_MAX_TABLES.
+ * On success (returns 0) new tables are added to `schema`, the file's
+ * tables and rows are appended to `batch` and *usage (may be NULL) tells
+ * what they cost. On failure (META_ERR_*) nothing is added anywhere and
+ * *error is a malloc'd message, e.g.
  *   "/metadata/a.json: table 'file_sizes' row 3 column 'size_bytes': expected Int64, got String"
  *   "/metadata/a.json: row 0: table 'nope' is not defined"
  *   "/metadata/a.json: invalid JSON at line 1 column 9: ..." */
 int meta_parse_file(meta_schema_t *schema, const char *file_name, const uint8_t *json, size_t len,
-                    meta_batch_t *batch, char **error);
+                    const meta_limits_t *lim, meta_batch_t *batch, meta_usage_t *usage, char **error);
 
 /* A sub-content descriptor: {"filename": S} for bytes taken from the
  * matching data_N.bin, or {"filename": S, "offset": U, "length": U} for a
@@ -94,9 +121,10 @@ typedef struct meta_subcontent {
     uint64_t offset, length;
 } meta_subcontent_t;
 
-/* meta_parse_subcontent: returns 0 and fills *out (caller frees
- * out->filename), or -1 with a malloc'd *error naming `file_name`. */
-int meta_parse_subcontent(const char *file_name, const uint8_t *json, size_t len,
+/* meta_parse_subcontent: within `lim` (NULL = none); returns 0 and fills
+ * *out (caller frees out->filename), or META_ERR_* with a malloc'd *error
+ * naming `file_name`. A filename longer than META_FILENAME_MAX is invalid. */
+int meta_parse_subcontent(const char *file_name, const uint8_t *json, size_t len, const meta_limits_t *lim,
                           meta_subcontent_t *out, char **error);
 
 const char *meta_type_name(meta_type_t t); /* "Int64", "Float64", "String", "Boolean" */

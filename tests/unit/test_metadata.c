@@ -3,6 +3,8 @@
  * atomicity of rejected files, and sub-content descriptors. */
 #include <stdlib.h>
 
+#include <time.h>
+
 #include "test.h"
 #include "meta/metadata.h"
 
@@ -32,7 +34,7 @@ static void fixture_free(fixture_t *f) {
 static int parse(fixture_t *f, const char *json) {
     free(f->error);
     f->error = NULL;
-    return meta_parse_file(f->schema, FILE_NAME, (const uint8_t *)json, strlen(json), &f->batch, &f->error);
+    return meta_parse_file(f->schema, FILE_NAME, (const uint8_t *)json, strlen(json), NULL, &f->batch, NULL, &f->error);
 }
 
 /* expect_error: the parse fails with exactly `message`, and schema and
@@ -470,7 +472,7 @@ TEST(test_rejected_file_is_atomic) {
 
 TEST(test_many_tables_and_rows) {
     /* exercises the name index through several growth steps */
-    enum { NTABLES = 3000 };
+    enum { NTABLES = META_MAX_TABLES };
     size_t cap = (size_t)NTABLES * 160 + 64, len = 0;
     char *json = malloc(cap);
     REQUIRE(json != NULL);
@@ -488,7 +490,7 @@ TEST(test_many_tables_and_rows) {
     REQUIRE(len < cap);
     fixture_t f;
     REQUIRE(fixture_init(&f) == 0);
-    CHECK_EQ_INT(meta_parse_file(f.schema, FILE_NAME, (const uint8_t *)json, len, &f.batch, &f.error), 0);
+    CHECK_EQ_INT(meta_parse_file(f.schema, FILE_NAME, (const uint8_t *)json, len, NULL, &f.batch, NULL, &f.error), 0);
     CHECK_EQ_INT(meta_schema_count(f.schema), NTABLES);
     CHECK_EQ_INT(f.batch.ntables, NTABLES);
     REQUIRE(f.batch.nrows == NTABLES);
@@ -511,10 +513,10 @@ TEST(test_error_pointer_optional_and_binary_input) {
     fixture_t f;
     REQUIRE(fixture_init(&f) == 0);
     /* no error pointer: still fails cleanly */
-    CHECK_EQ_INT(meta_parse_file(f.schema, FILE_NAME, (const uint8_t *)"[]", 2, &f.batch, NULL), -1);
+    CHECK_EQ_INT(meta_parse_file(f.schema, FILE_NAME, (const uint8_t *)"[]", 2, NULL, &f.batch, NULL, NULL), -1);
     /* an explicit length: bytes after it are not read; an embedded raw NUL is invalid JSON */
-    CHECK_EQ_INT(meta_parse_file(f.schema, FILE_NAME, (const uint8_t *)"{}garbage", 2, &f.batch, &f.error), 0);
-    CHECK_EQ_INT(meta_parse_file(f.schema, FILE_NAME, (const uint8_t *)"{}\0", 3, &f.batch, &f.error), -1);
+    CHECK_EQ_INT(meta_parse_file(f.schema, FILE_NAME, (const uint8_t *)"{}garbage", 2, NULL, &f.batch, NULL, &f.error), 0);
+    CHECK_EQ_INT(meta_parse_file(f.schema, FILE_NAME, (const uint8_t *)"{}\0", 3, NULL, &f.batch, NULL, &f.error), -1);
     CHECK_CONTAINS(f.error, FILE_NAME ": invalid JSON at line 1 column ");
     fixture_free(&f);
 }
@@ -524,7 +526,7 @@ TEST(test_error_pointer_optional_and_binary_input) {
 static int parse_sub(const char *json, meta_subcontent_t *out, char **error) {
     free(*error);
     *error = NULL;
-    return meta_parse_subcontent("/subcontent/metadata_0.json", (const uint8_t *)json, strlen(json), out, error);
+    return meta_parse_subcontent("/subcontent/metadata_0.json", (const uint8_t *)json, strlen(json), NULL, out, error);
 }
 
 TEST(test_subcontent_valid) {
@@ -585,6 +587,136 @@ TEST(test_subcontent_invalid) {
 #undef SUB
 }
 
+/* json_of_many: "{\"tables\":[" + n copies of item (with %d = index) + "]}" */
+static char *json_of_many(const char *head, const char *item, const char *tail, int n, size_t *len_out) {
+    size_t cap = strlen(head) + strlen(tail) + (size_t)n * (strlen(item) + 24) + 16, len = 0;
+    char *json = malloc(cap);
+    if (!json) return NULL;
+    len += (size_t)snprintf(json + len, cap - len, "%s", head);
+    for (int i = 0; i < n; i++) {
+        if (i) json[len++] = ',';
+        len += (size_t)snprintf(json + len, cap - len, item, i);
+    }
+    len += (size_t)snprintf(json + len, cap - len, "%s", tail);
+    *len_out = len;
+    return json;
+}
+
+TEST(test_definition_caps) {
+    fixture_t f;
+    REQUIRE(fixture_init(&f) == 0);
+    size_t len;
+    char *json = json_of_many("{\"tables\":[{\"name\":\"wide\",\"columns\":[", "{\"name\":\"c%d\",\"data_type\":\"Int64\"}",
+                              "]}]}", META_MAX_COLUMNS + 1, &len);
+    REQUIRE(json);
+    CHECK_EQ_INT(meta_parse_file(f.schema, FILE_NAME, (const uint8_t *)json, len, NULL, &f.batch, NULL, &f.error),
+                 META_ERR_INVALID);
+    CHECK_CONTAINS(f.error, "table 'wide': 1001 columns, more than the limit of 1000 columns per table");
+    free(json);
+    json = json_of_many("{\"tables\":[{\"name\":\"wide\",\"columns\":[", "{\"name\":\"c%d\",\"data_type\":\"Int64\"}",
+                        "]}]}", META_MAX_COLUMNS, &len);
+    REQUIRE(json);
+    CHECK_EQ_INT(meta_parse_file(f.schema, FILE_NAME, (const uint8_t *)json, len, NULL, &f.batch, NULL, &f.error), 0);
+    free(json);
+    /* one table defined above: META_MAX_TABLES - 1 more fit, then no more */
+    json = json_of_many("{\"tables\":[", "{\"name\":\"t%d\",\"columns\":[{\"name\":\"v\",\"data_type\":\"Int64\"}]}", "]}",
+                        META_MAX_TABLES, &len);
+    REQUIRE(json);
+    CHECK_EQ_INT(meta_parse_file(f.schema, FILE_NAME, (const uint8_t *)json, len, NULL, &f.batch, NULL, &f.error),
+                 META_ERR_INVALID);
+    CHECK_CONTAINS(f.error, "the module already defines 1000 tables, the most a module may define");
+    CHECK_EQ_INT(meta_schema_count(f.schema), 1);
+    free(json);
+    fixture_free(&f);
+}
+
+/* The parse tree of [{},{},...] costs many times the file: the limit
+ * counts what parsing really allocates. */
+TEST(test_memory_limit_counts_the_parse_tree) {
+    fixture_t f;
+    REQUIRE(fixture_init(&f) == 0);
+    size_t len;
+    char *json = json_of_many("[", "{}", "]", 1 << 20, &len); /* about 3 MiB */
+    REQUIRE(json);
+    meta_limits_t lim = {16u << 20, 0};
+    CHECK_EQ_INT(meta_parse_file(f.schema, FILE_NAME, (const uint8_t *)json, len, &lim, &f.batch, NULL, &f.error),
+                 META_ERR_MEMORY);
+    CHECK_CONTAINS(f.error, "not parsed: parsing it needs more than the 16777216 bytes left under the memory limit");
+    lim.max_bytes = 1u << 30; /* fits: then it fails only for being an array */
+    CHECK_EQ_INT(meta_parse_file(f.schema, FILE_NAME, (const uint8_t *)json, len, &lim, &f.batch, NULL, &f.error),
+                 META_ERR_INVALID);
+    CHECK_CONTAINS(f.error, "top-level value must be an object");
+    free(json);
+    meta_subcontent_t d;
+    char *err = NULL;
+    lim.max_bytes = 64;
+    const char *desc = "{\"filename\": \"a-reasonably-long-name.bin\"}";
+    CHECK_EQ_INT(meta_parse_subcontent("/subcontent/metadata_0.json", (const uint8_t *)desc, strlen(desc), &lim, &d, &err),
+                 META_ERR_MEMORY);
+    free(err);
+    fixture_free(&f);
+}
+
+TEST(test_usage_and_limit_of_rows) {
+    fixture_t f;
+    REQUIRE(fixture_init(&f) == 0);
+    size_t len;
+    char *json = json_of_many("{\"tables\":[{\"name\":\"t\",\"columns\":[{\"name\":\"s\",\"data_type\":\"String\"}]}],"
+                              "\"rows\":[", "{\"table_name\":\"t\",\"values\":[{\"String\":\"%08d\"}]}", "]}", 1000, &len);
+    REQUIRE(json);
+    meta_usage_t use;
+    meta_limits_t lim = {1u << 30, 0};
+    CHECK_EQ_INT(meta_parse_file(f.schema, FILE_NAME, (const uint8_t *)json, len, &lim, &f.batch, &use, &f.error), 0);
+    /* each row: its record, one value and a 9-byte string, with malloc's overhead */
+    CHECK(use.row_bytes >= 1000 * (sizeof(meta_row_t) + sizeof(meta_value_t) + 9));
+    CHECK(use.row_bytes <= 1000 * 200);
+    CHECK(use.schema_bytes > 0 && use.schema_bytes < 4096);
+    meta_usage_t again;
+    CHECK_EQ_INT(meta_parse_file(f.schema, FILE_NAME, (const uint8_t *)json, len, &lim, &f.batch, &again, &f.error), 0);
+    CHECK_EQ_INT(again.schema_bytes, 0); /* an identical redefinition costs nothing more */
+    CHECK_EQ_INT(again.row_bytes, use.row_bytes);
+    lim.max_bytes = use.row_bytes; /* the rows alone fill it: the tree does not fit on top */
+    CHECK_EQ_INT(meta_parse_file(f.schema, FILE_NAME, (const uint8_t *)json, len, &lim, &f.batch, NULL, &f.error),
+                 META_ERR_MEMORY);
+    CHECK_EQ_INT(f.batch.nrows, 2000);
+    free(json);
+    fixture_free(&f);
+}
+
+TEST(test_deadline) {
+    fixture_t f;
+    REQUIRE(fixture_init(&f) == 0);
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    meta_limits_t lim = {0, (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec}; /* already passed */
+    const char *json = "{\"tables\":[]}";
+    CHECK_EQ_INT(meta_parse_file(f.schema, FILE_NAME, (const uint8_t *)json, strlen(json), &lim, &f.batch, NULL, &f.error),
+                 META_ERR_TIMEOUT);
+    CHECK_CONTAINS(f.error, "the call's time limit ran out");
+    lim.deadline_ns += 3600ull * 1000000000ull;
+    CHECK_EQ_INT(meta_parse_file(f.schema, FILE_NAME, (const uint8_t *)json, strlen(json), &lim, &f.batch, NULL, &f.error), 0);
+    fixture_free(&f);
+}
+
+TEST(test_subcontent_filename_cap) {
+    char *json = malloc(META_FILENAME_MAX + 64);
+    REQUIRE(json);
+    int n = snprintf(json, 32, "{\"filename\":\"");
+    memset(json + n, 'a', META_FILENAME_MAX + 1);
+    strcpy(json + n + META_FILENAME_MAX + 1, "\"}");
+    meta_subcontent_t d;
+    char *err = NULL;
+    CHECK_EQ_INT(meta_parse_subcontent("/subcontent/metadata_0.json", (const uint8_t *)json, strlen(json), NULL, &d, &err),
+                 META_ERR_INVALID);
+    CHECK_CONTAINS(err, "'filename' is 4097 bytes, more than the limit of 4096");
+    free(err);
+    err = NULL;
+    strcpy(json + n + META_FILENAME_MAX, "\"}");
+    CHECK_EQ_INT(meta_parse_subcontent("/subcontent/metadata_0.json", (const uint8_t *)json, strlen(json), NULL, &d, &err), 0);
+    free(d.filename);
+    free(json);
+}
+
 int main(void) {
     RUN(test_type_names);
     RUN(test_all_types_parsed);
@@ -612,5 +744,10 @@ int main(void) {
     RUN(test_error_pointer_optional_and_binary_input);
     RUN(test_subcontent_valid);
     RUN(test_subcontent_invalid);
+    RUN(test_definition_caps);
+    RUN(test_memory_limit_counts_the_parse_tree);
+    RUN(test_usage_and_limit_of_rows);
+    RUN(test_deadline);
+    RUN(test_subcontent_filename_cap);
     return test_summary("metadata");
 }
