@@ -8,10 +8,11 @@
 #include <stdio.h>
 #include <string.h>
 
-static int test_failures = 0, test_checks = 0, test_count = 0;
+static int test_failures = 0, test_checks = 0, test_count = 0, test_failed = 0;
 
 #define TEST(name) static void name(void)
-#define RUN(name) do { test_count++; name(); } while (0)
+#define RUN(name) do { int _before = test_failures; test_count++; name(); \
+    if (test_failures != _before) test_failed++; } while (0)
 #define CHECK(cond) do { test_checks++; if (!(cond)) { test_failures++; \
     fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); } } while (0)
 #define REQUIRE(cond) do { test_checks++; if (!(cond)) { test_failures++; \
@@ -28,6 +29,8 @@ static int test_failures = 0, test_checks = 0, test_count = 0;
 
 static inline int test_summary(const char *suite) {
     fprintf(stderr, "%s: %d tests, %d checks, %d failures\n", suite, test_count, test_checks, test_failures);
+    /* The line scripts/test.sh adds up. */
+    fprintf(stderr, "TESTS %s: %d passed, %d failed\n", suite, test_count - test_failed, test_failed);
     return test_failures ? 1 : 0;
 }
 #endif
