@@ -1,4 +1,5 @@
-/* input.c — depth-first, sorted, lazy enumeration of input files. */
+/* input.c — depth-first, sorted, lazy enumeration of input files (see
+ * input.h), and whether each one is a link the user asked to follow. */
 #include "run/input.h"
 
 #include <dirent.h>
@@ -25,6 +26,7 @@ struct run_input {
     input_dir_t *stack;
     size_t depth, cap;
     buf_t current;
+    bool current_is_link;   /* `current` is a link the user asked to follow */
     size_t skipped;
 };
 
@@ -37,13 +39,16 @@ run_input_t *run_input_new(const char *const *paths, size_t n, bool follow_symli
     return in;
 }
 
+/* input_warn: count a skipped path and say why on stderr. */
 static void input_warn(run_input_t *in, const char *path, const char *why) {
     in->skipped++;
     fprintf(stderr, "wadup: skipping %s: %s\n", path, why);
 }
 
+/* input_cmp: qsort order of entry names (bytewise). */
 static int input_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
+/* input_pop: drop the innermost directory being walked. */
 static void input_pop(run_input_t *in) {
     input_dir_t *d = &in->stack[--in->depth];
     for (size_t i = d->next; i < d->n; i++) free(d->names[i]);
@@ -94,13 +99,15 @@ static void input_push(run_input_t *in, const char *path, const struct stat *st)
 static bool input_consider(run_input_t *in, const char *path) {
     struct stat st;
     if (lstat(path, &st) != 0) { input_warn(in, path, strerror(errno)); return false; }
-    if (S_ISLNK(st.st_mode)) {
+    bool is_link = S_ISLNK(st.st_mode);
+    if (is_link) {
         if (!in->follow) { input_warn(in, path, "symbolic link (use --follow-symlinks)"); return false; }
         if (stat(path, &st) != 0) { input_warn(in, path, strerror(errno)); return false; }
     }
     if (S_ISDIR(st.st_mode)) { input_push(in, path, &st); return false; }
     if (!S_ISREG(st.st_mode)) { input_warn(in, path, "not a regular file"); return false; }
     buf_reset(&in->current);
+    in->current_is_link = is_link;
     return buf_append_str(&in->current, path) == 0;
 }
 
@@ -121,6 +128,8 @@ const char *run_input_next(run_input_t *in) {
         if (input_consider(in, in->args[in->next_arg++])) return buf_cstr(&in->current);
     }
 }
+
+bool run_input_followed_link(const run_input_t *in) { return in->current_is_link; }
 
 size_t run_input_skipped(const run_input_t *in) { return in->skipped; }
 
