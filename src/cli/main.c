@@ -1,6 +1,7 @@
 /* main.c — wadup's entry point: dispatch to subcommands, shared helpers. */
 #include <errno.h>
 #include <stdarg.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,7 +70,20 @@ int cli_parse_seconds(const char *s, uint64_t *ms) {
     return 0;
 }
 
+/* cli_memory_policy: memory a module made the host allocate goes back to
+ * the system when it is freed. Large blocks (file data, parse trees'
+ * big strings) are mapped and unmapped rather than left in a worker's heap
+ * arena (glibc would otherwise raise its mapping threshold after the first
+ * large free and keep later ones), and heap tops are trimmed early; so the
+ * process's resident memory follows what instances hold now, not their
+ * peaks long past. */
+static void cli_memory_policy(void) {
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
+    mallopt(M_TRIM_THRESHOLD, 1 << 20);
+}
+
 int main(int argc, char **argv) {
+    cli_memory_policy();
     if (argc < 2) { cli_usage(stderr); return CLI_USAGE; }
     const char *cmd = argv[1];
     if (strcmp(cmd, "run") == 0) return cli_run(argc - 1, argv + 1);

@@ -1,10 +1,14 @@
-/* dedup.c — an open-addressing hash set of SHA-256 digests (the digest
- * itself is the hash: it is uniformly distributed). */
+/* dedup.c — an open-addressing hash set of SHA-256 digests. Modules choose
+ * the bytes of sub-content, so they could search for digests that share
+ * their first bits: slots are chosen by a keyed hash of the digest
+ * (SipHash, random key per process), not by the digest itself. */
 #include "run/dedup.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "util/siphash.h"
 
 typedef struct dedup_slot {
     uint8_t sha[32];
@@ -35,9 +39,7 @@ void run_dedup_free(run_dedup_t *d) {
 }
 
 static size_t dedup_start(const uint8_t sha[32], size_t cap) {
-    uint64_t h;
-    memcpy(&h, sha, sizeof h);
-    return (size_t)h & (cap - 1);
+    return (size_t)siphash13(siphash_process_key(), sha, 32) & (cap - 1);
 }
 
 static dedup_slot_t *dedup_find(dedup_slot_t *slots, size_t cap, const uint8_t sha[32]) {

@@ -587,6 +587,13 @@ TEST(test_subcontent_invalid) {
 #undef SUB
 }
 
+/* parse_lim: meta_parse_file with limits and usage; the previous error is freed. */
+static int parse_lim(fixture_t *f, const char *json, size_t len, const meta_limits_t *lim, meta_usage_t *use) {
+    free(f->error);
+    f->error = NULL;
+    return meta_parse_file(f->schema, FILE_NAME, (const uint8_t *)json, len, lim, &f->batch, use, &f->error);
+}
+
 /* json_of_many: "{\"tables\":[" + n copies of item (with %d = index) + "]}" */
 static char *json_of_many(const char *head, const char *item, const char *tail, int n, size_t *len_out) {
     size_t cap = strlen(head) + strlen(tail) + (size_t)n * (strlen(item) + 24) + 16, len = 0;
@@ -609,20 +616,20 @@ TEST(test_definition_caps) {
     char *json = json_of_many("{\"tables\":[{\"name\":\"wide\",\"columns\":[", "{\"name\":\"c%d\",\"data_type\":\"Int64\"}",
                               "]}]}", META_MAX_COLUMNS + 1, &len);
     REQUIRE(json);
-    CHECK_EQ_INT(meta_parse_file(f.schema, FILE_NAME, (const uint8_t *)json, len, NULL, &f.batch, NULL, &f.error),
+    CHECK_EQ_INT(parse_lim(&f, json, len, NULL, NULL),
                  META_ERR_INVALID);
     CHECK_CONTAINS(f.error, "table 'wide': 1001 columns, more than the limit of 1000 columns per table");
     free(json);
     json = json_of_many("{\"tables\":[{\"name\":\"wide\",\"columns\":[", "{\"name\":\"c%d\",\"data_type\":\"Int64\"}",
                         "]}]}", META_MAX_COLUMNS, &len);
     REQUIRE(json);
-    CHECK_EQ_INT(meta_parse_file(f.schema, FILE_NAME, (const uint8_t *)json, len, NULL, &f.batch, NULL, &f.error), 0);
+    CHECK_EQ_INT(parse_lim(&f, json, len, NULL, NULL), 0);
     free(json);
     /* one table defined above: META_MAX_TABLES - 1 more fit, then no more */
     json = json_of_many("{\"tables\":[", "{\"name\":\"t%d\",\"columns\":[{\"name\":\"v\",\"data_type\":\"Int64\"}]}", "]}",
                         META_MAX_TABLES, &len);
     REQUIRE(json);
-    CHECK_EQ_INT(meta_parse_file(f.schema, FILE_NAME, (const uint8_t *)json, len, NULL, &f.batch, NULL, &f.error),
+    CHECK_EQ_INT(parse_lim(&f, json, len, NULL, NULL),
                  META_ERR_INVALID);
     CHECK_CONTAINS(f.error, "the module already defines 1000 tables, the most a module may define");
     CHECK_EQ_INT(meta_schema_count(f.schema), 1);
@@ -639,11 +646,11 @@ TEST(test_memory_limit_counts_the_parse_tree) {
     char *json = json_of_many("[", "{}", "]", 1 << 20, &len); /* about 3 MiB */
     REQUIRE(json);
     meta_limits_t lim = {16u << 20, 0};
-    CHECK_EQ_INT(meta_parse_file(f.schema, FILE_NAME, (const uint8_t *)json, len, &lim, &f.batch, NULL, &f.error),
+    CHECK_EQ_INT(parse_lim(&f, json, len, &lim, NULL),
                  META_ERR_MEMORY);
     CHECK_CONTAINS(f.error, "not parsed: parsing it needs more than the 16777216 bytes left under the memory limit");
     lim.max_bytes = 1u << 30; /* fits: then it fails only for being an array */
-    CHECK_EQ_INT(meta_parse_file(f.schema, FILE_NAME, (const uint8_t *)json, len, &lim, &f.batch, NULL, &f.error),
+    CHECK_EQ_INT(parse_lim(&f, json, len, &lim, NULL),
                  META_ERR_INVALID);
     CHECK_CONTAINS(f.error, "top-level value must be an object");
     free(json);
@@ -666,17 +673,17 @@ TEST(test_usage_and_limit_of_rows) {
     REQUIRE(json);
     meta_usage_t use;
     meta_limits_t lim = {1u << 30, 0};
-    CHECK_EQ_INT(meta_parse_file(f.schema, FILE_NAME, (const uint8_t *)json, len, &lim, &f.batch, &use, &f.error), 0);
+    CHECK_EQ_INT(parse_lim(&f, json, len, &lim, &use), 0);
     /* each row: its record, one value and a 9-byte string, with malloc's overhead */
     CHECK(use.row_bytes >= 1000 * (sizeof(meta_row_t) + sizeof(meta_value_t) + 9));
     CHECK(use.row_bytes <= 1000 * 200);
     CHECK(use.schema_bytes > 0 && use.schema_bytes < 4096);
     meta_usage_t again;
-    CHECK_EQ_INT(meta_parse_file(f.schema, FILE_NAME, (const uint8_t *)json, len, &lim, &f.batch, &again, &f.error), 0);
+    CHECK_EQ_INT(parse_lim(&f, json, len, &lim, &again), 0);
     CHECK_EQ_INT(again.schema_bytes, 0); /* an identical redefinition costs nothing more */
     CHECK_EQ_INT(again.row_bytes, use.row_bytes);
     lim.max_bytes = use.row_bytes; /* the rows alone fill it: the tree does not fit on top */
-    CHECK_EQ_INT(meta_parse_file(f.schema, FILE_NAME, (const uint8_t *)json, len, &lim, &f.batch, NULL, &f.error),
+    CHECK_EQ_INT(parse_lim(&f, json, len, &lim, NULL),
                  META_ERR_MEMORY);
     CHECK_EQ_INT(f.batch.nrows, 2000);
     free(json);
@@ -690,11 +697,11 @@ TEST(test_deadline) {
     clock_gettime(CLOCK_MONOTONIC, &ts);
     meta_limits_t lim = {0, (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec}; /* already passed */
     const char *json = "{\"tables\":[]}";
-    CHECK_EQ_INT(meta_parse_file(f.schema, FILE_NAME, (const uint8_t *)json, strlen(json), &lim, &f.batch, NULL, &f.error),
+    CHECK_EQ_INT(parse_lim(&f, json, strlen(json), &lim, NULL),
                  META_ERR_TIMEOUT);
     CHECK_CONTAINS(f.error, "the call's time limit ran out");
     lim.deadline_ns += 3600ull * 1000000000ull;
-    CHECK_EQ_INT(meta_parse_file(f.schema, FILE_NAME, (const uint8_t *)json, strlen(json), &lim, &f.batch, NULL, &f.error), 0);
+    CHECK_EQ_INT(parse_lim(&f, json, strlen(json), &lim, NULL), 0);
     fixture_free(&f);
 }
 

@@ -1034,6 +1034,34 @@ TEST(test_dir_seq_survives_removal) {
     vfs_free(fs);
 }
 
+/* Renaming back and forth inside one directory used to fill its hash index
+ * with tombstones until a lookup probed for ever. */
+TEST(test_rename_churn_in_one_dir) {
+    vfs_t *fs = vfs_new(NULL);
+    REQUIRE(fs);
+    vfs_node_t *dir;
+    REQUIRE(vfs_mkdir_p(fs, "/tmp", true, &dir) == VFS_OK);
+    char a[32], b[32];
+    for (int k = 0; k < 8; k++) {
+        snprintf(a, sizeof a, "keep%d", k);
+        REQUIRE(create_str(fs, dir, a, NULL) == VFS_OK);
+    }
+    REQUIRE(create_str(fs, dir, "f0", NULL) == VFS_OK);
+    double t0 = now_seconds();
+    for (int i = 0; i < 20000; i++) {
+        snprintf(a, sizeof a, "f%d", i);
+        snprintf(b, sizeof b, "f%d", i + 1);
+        REQUIRE(vfs_rename(fs, dir, a, strlen(a), dir, b, strlen(b)) == VFS_OK);
+        REQUIRE(vfs_child(dir, b, strlen(b)) != NULL);
+        REQUIRE(vfs_child(dir, a, strlen(a)) == NULL);
+        REQUIRE(vfs_child(dir, "missing", 7) == NULL);
+    }
+    CHECK(now_seconds() - t0 < 5.0);
+    CHECK_EQ_INT(vfs_dir_count(dir), 9);
+    CHECK(vfs_child(dir, "keep7", 5) != NULL);
+    vfs_free(fs);
+}
+
 int main(void) {
     RUN(test_new_root);
     RUN(test_dir_seq_survives_removal);
@@ -1051,6 +1079,7 @@ int main(void) {
     RUN(test_free_with_references);
     RUN(test_rename);
     RUN(test_rename_replaces_open_file);
+    RUN(test_rename_churn_in_one_dir);
     RUN(test_rmdir);
     RUN(test_dir_order);
     RUN(test_dir_order_model);
