@@ -1,10 +1,20 @@
-/* aot.c — wasm2c + C compiler pipeline and the compiled-object cache
- * (see aot.h for the contract). */
+/* aot.c — wasm2c + C compiler pipeline, the limits it runs under, and the
+ * compiled-object cache (see aot.h for the contract).
+ *
+ * Default limits (aot.h) were chosen from the largest real module, the
+ * CPython runtime (build/python/runtime.wasm: 7.6 MB, 3.9 MB of code),
+ * compiled with the command lines below on a 2-core machine: wasm2c 3.5 s
+ * and 285 MB of address space (281 MB resident); the C compiler 199 s
+ * wall (182 s user + 14 s system CPU in cc1), cc1 peaking at 4.5 GB of
+ * address space (3.9 GB resident), as at 184 MB. The defaults, 1800 s and
+ * 16 GiB, leave a margin of 9x in time and 3.5x in memory. */
 #include "aot/aot.h"
 
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <nettle/sha2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,21 +40,25 @@ static char *aot_strdup_printf(const char *fmt, const char *a, const char *b) {
     return buf_steal(&m);
 }
 
-/* ---- running tools ---- */
+/* ---- limits ---- */
 
-/* aot_run: run argv with stdout+stderr appended to `out` (capped at
- * 64 KiB). Returns the exit status, or -1 if it could not be started. */
-static int aot_run(char *const argv[], buf_t *out) {
-    buf_t ignored = BUF_INIT;
-    int rc = spawn_capture(argv, true, out ? out : &ignored, 65536);
-    buf_free(&ignored);
-    return rc;
-}
+#define AOT_OUTPUT_CAP 65536          /* diagnostics kept per tool run */
+#define AOT_PROBE_TIMEOUT_MS 60000    /* for "--version" probes */
+
+static aot_limits_t aot_defaults = {AOT_DEFAULT_COMPILE_TIMEOUT_MS, AOT_DEFAULT_COMPILE_MEMORY};
+
+void aot_set_default_limits(const aot_limits_t *l) { aot_defaults = *l; }
+
+aot_limits_t aot_default_limits(void) { return aot_defaults; }
+
+/* ---- running tools ---- */
 
 /* aot_first_line: the first line of a tool's version output. */
 static int aot_first_line(char *const argv[], buf_t *into) {
     buf_t out = BUF_INIT;
-    int rc = aot_run(argv, &out);
+    spawn_limits_t lim = {AOT_PROBE_TIMEOUT_MS, AOT_PROBE_TIMEOUT_MS / 1000, 0};
+    spawn_result_t res;
+    int rc = spawn_run(argv, NULL, &lim, &out, AOT_OUTPUT_CAP, &res);
     if (rc == 0) {
         const char *s = buf_cstr(&out);
         size_t n = strcspn(s, "\n");
@@ -125,6 +139,7 @@ static int aot_probe_identity(aot_config_t *cfg, char **err) {
 int aot_config_init(aot_config_t *cfg, const char *cache_dir, char **err) {
     memset(cfg, 0, sizeof *cfg);
     *err = NULL;
+    cfg->limits = aot_defaults;
     const char *cc = getenv("WADUP_CC");
     cfg->cc = strdup(cc && *cc ? cc : "cc");
     cfg->cache_dir = cache_dir ? strdup(cache_dir) : aot_default_cache_dir();
@@ -232,14 +247,50 @@ static int aot_glue_source(const wmod_t *m, buf_t *g) {
     return rc ? -1 : 0;
 }
 
+/* aot_remove_tree: remove a compilation's temporary directory: our files
+ * and whatever the tools left there (a killed compiler cannot clean up
+ * its temporary files, which it makes here: see aot_tool_env). */
 static void aot_remove_tree(const char *dir) {
-    static const char *const files[] = {"module.wasm", "module.c", "module.h", "glue.c", "module.so"};
-    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
-        char *p = aot_strdup_printf("%s/%s", dir, files[i]);
-        if (p) unlink(p);
-        free(p);
+    DIR *d = opendir(dir);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d)))
+            if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) unlinkat(dirfd(d), e->d_name, 0);
+        closedir(d);
     }
     rmdir(dir);
+}
+
+extern char **environ;
+
+/* aot_tool_env: wadup's environment with TMPDIR set to the compilation's
+ * temporary directory, so the compiler's own temporary files (cc1's .s,
+ * as's .o) go there and are removed with it even when it is killed.
+ * Returns a malloc'd array whose TMPDIR entry (the last before NULL) is
+ * malloc'd too (aot_tool_env_free), or NULL when out of memory. */
+static char **aot_tool_env(const char *tmp) {
+    size_t n = 0;
+    while (environ[n]) n++;
+    char **env = calloc(n + 2, sizeof *env);
+    char *tmpdir = aot_strdup_printf("%s%s", "TMPDIR=", tmp);
+    if (!env || !tmpdir) {
+        free(env);
+        free(tmpdir);
+        return NULL;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(environ[i], "TMPDIR=", 7) != 0) env[k++] = environ[i];
+    env[k] = tmpdir;
+    return env;
+}
+
+static void aot_tool_env_free(char **env) {
+    if (!env) return;
+    size_t n = 0;
+    while (env[n + 1]) n++;
+    free(env[n]);  /* the TMPDIR entry, always last */
+    free(env);
 }
 
 static double aot_now(void) {
@@ -248,66 +299,157 @@ static double aot_now(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* aot_compile_in: translate and compile into tmp/module.so. */
+/* aot_format_size: "2 GiB", "64 MiB", "512 KiB" or "N bytes" into out. */
+static void aot_format_size(uint64_t v, char *out, size_t len) {
+    static const char *const units[] = {"GiB", "MiB", "KiB"};
+    for (unsigned i = 0; i < 3; i++) {
+        unsigned shift = 30 - 10 * i;
+        if (v && v % ((uint64_t)1 << shift) == 0) {
+            snprintf(out, len, "%" PRIu64 " %s", v >> shift, units[i]);
+            return;
+        }
+    }
+    snprintf(out, len, "%" PRIu64 " bytes", v);
+}
+
+static bool aot_space(uint8_t c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+
+/* aot_append_diag: ": <diagnostics>" (surrounding whitespace dropped), or
+ * nothing if the tool printed nothing. */
+static void aot_append_diag(buf_t *log, const buf_t *diag) {
+    size_t start = 0, end = diag->len;
+    while (start < end && aot_space(diag->data[start])) start++;
+    while (end > start && aot_space(diag->data[end - 1])) end--;
+    if (start == end) return;
+    buf_append_str(log, ": ");
+    buf_append(log, diag->data + start, end - start);
+}
+
+/* aot_crashed: the tool, or a program it ran, was killed by a signal
+ * (gcc: "... signal terminated program cc1"). */
+static bool aot_crashed(const spawn_result_t *res, const buf_t *diag) {
+    static const char marker[] = "signal terminated program";
+    return res->outcome == SPAWN_SIGNALED ||
+           (diag->len && memmem(diag->data, diag->len, marker, sizeof marker - 1) != NULL);
+}
+
+/* aot_describe: why `tool` failed, for the user: "the C compiler failed:
+ * <diagnostics>", "wasm2c exceeded --compile-timeout (600 s)", "the C
+ * compiler ran out of memory under --compile-memory (2 GiB): ...". A
+ * crash mentions the memory limit: a stack or mmap growth it refused
+ * crashes a tool instead of making it report. */
+static void aot_describe(buf_t *log, const char *tool, const spawn_result_t *res, const aot_limits_t *lim,
+                         const buf_t *diag) {
+    char what[160], size[64];
+    aot_format_size(lim->memory, size, sizeof size);
+    switch (res->outcome) {
+    case SPAWN_WALL_LIMIT:
+        buf_printf(log, "%s exceeded --compile-timeout (%g s)", tool, (double)lim->timeout_ms / 1000.0);
+        return;
+    case SPAWN_CPU_LIMIT:
+        buf_printf(log, "%s exceeded its CPU time limit (%" PRIu64 " s, from --compile-timeout)", tool,
+                   (lim->timeout_ms + 999) / 1000);
+        break;
+    case SPAWN_MEMORY_LIMIT:
+        if (lim->memory) buf_printf(log, "%s ran out of memory under --compile-memory (%s)", tool, size);
+        else buf_printf(log, "%s ran out of memory", tool);
+        break;
+    case SPAWN_EXITED:
+    case SPAWN_SIGNALED:
+    case SPAWN_NOT_STARTED:
+        buf_printf(log, "%s failed", tool);
+        if (lim->memory && aot_crashed(res, diag))
+            buf_printf(log, " (crashed under --compile-memory %s)", size);
+        spawn_outcome_text(res, what, sizeof what);
+        if (res->outcome != SPAWN_EXITED || diag->len == 0) buf_printf(log, ": %s", what);
+        break;
+    }
+    aot_append_diag(log, diag);
+}
+
+/* aot_tool_run: run one tool (`tool` names it in messages) under the
+ * limits, within the compilation's budget that ends at `deadline`
+ * (aot_now() time; ignored without a timeout), with environment `env`.
+ * Returns 0, or -1 with the reason appended to log. */
+static int aot_tool_run(char *const argv[], char *const env[], const char *tool, const aot_limits_t *lim,
+                        double deadline, buf_t *log) {
+    spawn_limits_t sl = {0, 0, lim->memory};
+    if (lim->timeout_ms) {
+        double left = deadline - aot_now();
+        sl.wall_ms = left > 0.001 ? (uint64_t)(left * 1000.0) : 1;
+        sl.cpu_seconds = (lim->timeout_ms + 999) / 1000;
+    }
+    buf_t diag = BUF_INIT;
+    spawn_result_t res;
+    int rc = spawn_run(argv, env, &sl, &diag, AOT_OUTPUT_CAP, &res);
+    if (rc != 0) aot_describe(log, tool, &res, lim, &diag);
+    buf_free(&diag);
+    return rc;
+}
+
+/* aot_compile_in: translate and compile into tmp/module.so under the
+ * config's limits. Returns AOT_OK, or AOT_ERROR (temporary files) or
+ * AOT_COMPILE_ERROR (a tool failed) with the reason in log. */
 static int aot_compile_in(const aot_config_t *cfg, const char *tmp, const wmod_t *m, const uint8_t *bytes,
                           buf_t *log) {
     char *wasm = aot_strdup_printf("%s/%s", tmp, "module.wasm");
     char *csrc = aot_strdup_printf("%s/%s", tmp, "module.c");
     char *glue = aot_strdup_printf("%s/%s", tmp, "glue.c");
     char *so = aot_strdup_printf("%s/%s", tmp, "module.so");
-    int rc = -1;
+    char **env = aot_tool_env(tmp);
+    int rc = AOT_ERROR;
     buf_t g = BUF_INIT;
-    if (!wasm || !csrc || !glue || !so) goto done;
+    if (!wasm || !csrc || !glue || !so || !env) {
+        buf_append_str(log, "out of memory");
+        goto done;
+    }
     if (aot_write_stripped(wasm, m, bytes) != 0 || aot_glue_source(m, &g) != 0 ||
         aot_write_file(glue, g.data, g.len) != 0) {
         buf_printf(log, "cannot write temporary files in %s: %s", tmp, strerror(errno));
         goto done;
     }
+    double deadline = aot_now() + (double)cfg->limits.timeout_ms / 1000.0;
+    rc = AOT_COMPILE_ERROR;
     char *w2c[] = {"wasm2c", "--no-debug-names", "-n", "mod", "-o", csrc, wasm, NULL};
-    if (aot_run(w2c, log) != 0) {
-        buf_append_str(log, "(wasm2c rejected the module)");
-        goto done;
-    }
+    if (aot_tool_run(w2c, env, "wasm2c", &cfg->limits, deadline, log) != 0) goto done;
     char *cc[AOT_NCFLAGS + 8];
     size_t n = 0;
     cc[n++] = cfg->cc;
     for (size_t i = 0; i < AOT_NCFLAGS; i++) cc[n++] = (char *)aot_cflags[i];
     cc[n++] = "-o"; cc[n++] = so; cc[n++] = csrc; cc[n++] = glue; cc[n++] = "-lm"; cc[n] = NULL;
-    if (aot_run(cc, log) != 0) {
-        buf_append_str(log, "(the C compiler failed)");
-        goto done;
-    }
-    rc = 0;
+    if (aot_tool_run(cc, env, "the C compiler", &cfg->limits, deadline, log) != 0) goto done;
+    rc = AOT_OK;
 done:
+    aot_tool_env_free(env);
     buf_free(&g);
     free(wasm); free(csrc); free(glue); free(so);
     return rc;
 }
 
-/* aot_compile: compile into the cache under `final_path` atomically. */
-static int aot_compile(const aot_config_t *cfg, const wmod_t *m, const uint8_t *bytes, size_t size,
-                       const char *name, const char *final_path, char **err) {
+/* aot_compile: compile into the cache under `final_path` atomically.
+ * Returns AOT_OK, or AOT_ERROR / AOT_COMPILE_ERROR with a malloc'd *err. */
+static int aot_compile(const aot_config_t *cfg, const wmod_t *m, const uint8_t *bytes, const char *name,
+                       const char *final_path, char **err) {
     char *tmp = aot_strdup_printf("%s/%s", cfg->cache_dir, "tmp-XXXXXX");
     if (!tmp || !mkdtemp(tmp)) {
         *err = aot_strdup_printf("cannot create a temporary directory in %s: %s", cfg->cache_dir, strerror(errno));
         free(tmp);
-        return -1;
+        return AOT_ERROR;
     }
     if (!cfg->quiet)
         fprintf(stderr, "wadup: compiling %s (%zu KiB of code) to native code; large modules take minutes...\n",
                 name, (m->code_size + 1023) / 1024);
-    (void)size;
     double t0 = aot_now();
     buf_t log = BUF_INIT;
     int rc = aot_compile_in(cfg, tmp, m, bytes, &log);
-    if (rc == 0) {
+    if (rc == AOT_OK) {
         char *so = aot_strdup_printf("%s/%s", tmp, "module.so");
-        rc = so && rename(so, final_path) == 0 ? 0 : -1;
-        if (rc != 0) buf_printf(&log, "cannot move the compiled object into %s: %s", final_path, strerror(errno));
+        rc = so && rename(so, final_path) == 0 ? AOT_OK : AOT_ERROR;
+        if (rc != AOT_OK) buf_printf(&log, "cannot move the compiled object into %s: %s", final_path, strerror(errno));
         free(so);
     }
-    if (rc == 0 && !cfg->quiet) fprintf(stderr, "wadup: compiled %s in %.1f s\n", name, aot_now() - t0);
-    if (rc != 0) *err = aot_strdup_printf("compiling %s failed: %s", name, buf_cstr(&log));
+    if (rc == AOT_OK && !cfg->quiet) fprintf(stderr, "wadup: compiled %s in %.1f s\n", name, aot_now() - t0);
+    if (rc != AOT_OK) *err = buf_steal(&log); /* NULL only if out of memory */
     buf_free(&log);
     aot_remove_tree(tmp);
     free(tmp);
@@ -335,30 +477,29 @@ int aot_load(const aot_config_t *cfg, const wmod_t *m, const uint8_t *bytes, siz
              const char *name, aot_object_t **out, bool *compiled, char **err) {
     *err = NULL;
     *compiled = false;
+    (void)size; /* the sections' offsets locate everything the key covers */
     aot_object_t *obj = calloc(1, sizeof *obj);
     if (!obj || aot_key(cfg, m, bytes, obj->key) != 0) {
         free(obj);
         *err = strdup("out of memory computing the cache key");
-        return -1;
+        return AOT_ERROR;
     }
     buf_t path = BUF_INIT;
     if (buf_printf(&path, "%s/%s.so", cfg->cache_dir, obj->key) != 0) {
         free(obj);
         *err = strdup("out of memory");
-        return -1;
+        return AOT_ERROR;
     }
+    int rc = AOT_OK;
     if (access(buf_cstr(&path), F_OK) != 0) {
-        if (aot_compile(cfg, m, bytes, size, name, buf_cstr(&path), err) != 0) goto fail;
-        *compiled = true;
+        rc = aot_compile(cfg, m, bytes, name, buf_cstr(&path), err);
+        *compiled = rc == AOT_OK;
     }
-    if (aot_open(buf_cstr(&path), obj, err) != 0) goto fail;
+    if (rc == AOT_OK && aot_open(buf_cstr(&path), obj, err) != 0) rc = AOT_ERROR;
     buf_free(&path);
-    *out = obj;
-    return 0;
-fail:
-    buf_free(&path);
-    free(obj);
-    return -1;
+    if (rc == AOT_OK) *out = obj;
+    else free(obj);
+    return rc;
 }
 
 void aot_unload(aot_object_t *obj) {
