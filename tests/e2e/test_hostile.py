@@ -25,9 +25,10 @@ EXAMPLES = os.path.join(REPO, "build", "examples")
 HOSTILE = os.path.join(EXAMPLES, "hostile")
 ASAN = "asan" in WADUP
 MIB = 1024 * 1024
-# Time wadup needs around a call (process start, loading the compiled
-# module, instantiation, writing results): the margin on top of --timeout.
-MARGIN_S = 1.0 if not ASAN else 3.0
+# A call ends within --timeout + 1 s (its duration_ms); the whole command
+# also starts a process, loads the compiled module and writes results.
+CALL_MARGIN_S = 1.0
+MARGIN_S = 1.5 if not ASAN else 4.0
 
 _cache = os.environ.get("WADUP_CACHE_DIR") or tempfile.mkdtemp(prefix="wadup-e2e-hostile-cache-")
 
@@ -142,6 +143,7 @@ class TestTime(HostileTestCase):
         # Used to fill the directory index with tombstones, then probe for ever.
         r, m = self.wadup_test("rename-churn", "--timeout", "5")
         self.assertTrue(r["success"], r["error"])
+        self.assertLess(r["duration_ms"], 5000)
         self.assertIn("renamed 20000 times", r["stdout"])
         self.assertLess(m.seconds, 5 + MARGIN_S)
         self.assertLess(m.max_rss, rss_bound(64 * MIB))
@@ -153,9 +155,13 @@ class TestTime(HostileTestCase):
         # subscriptions; the hour-long sleep that follows must not happen.
         r, m = self.wadup_test("poll-race", "--timeout", "1", "--max-memory", "512M")
         self.assertEqual(r["error_kind"], "timeout", r["error"])
+        self.assertLess(r["duration_ms"], (1 + CALL_MARGIN_S) * 1000)
         self.assertLess(m.seconds, 1 + MARGIN_S)
         # 96 MiB of subscriptions and as much for the events, in linear memory
         self.assertLess(m.max_rss, rss_bound(300 * MIB))
+        con, run = self.run_with_good("poll-race", 2, "--timeout", "1", "--max-memory", "512M", "-t", "2")
+        self.assertEqual(self.kinds(con, "poll-race"), [("timeout", 2)])
+        self.assertLess(run.seconds, 2 * (1 + MARGIN_S))
 
     def test_metadata_parsing_stops_at_the_deadline(self):
         # 300 MiB of metadata closed at once: parsing it in fd_close is
@@ -163,7 +169,10 @@ class TestTime(HostileTestCase):
         r, m = self.wadup_test("metadata-slow", "--timeout", "1", "--max-memory", "2G")
         self.assertEqual(r["error_kind"], "timeout", r["error"])
         self.assertIn("/metadata/slow.json: not parsed: the call's time limit ran out", r["error"])
+        self.assertLess(r["duration_ms"], (1 + CALL_MARGIN_S) * 1000)
         self.assertLess(m.seconds, 1 + MARGIN_S)
+        con, run = self.run_with_good("metadata-slow", 2, "--timeout", "1", "--max-memory", "2G", "-t", "1")
+        self.assertEqual(self.kinds(con, "metadata-slow"), [("timeout", 2)])
         # the module's 300 MiB file, and what a second of parsing builds
         self.assertLess(m.max_rss, rss_bound(1200 * MIB))
 
