@@ -66,14 +66,15 @@ def make_modules(d):
 
 
 def run(args, env):
+    """Run a command: (seconds, peak RSS in bytes, stdout, stderr, process).
+    GNU time reports the RSS of a process it forks itself, so this Python
+    process's own size never counts."""
     t0 = time.monotonic()
-    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    out, err = p.stdout.read().decode(errors="replace"), p.stderr.read().decode(errors="replace")
-    _, status, usage = os.wait4(p.pid, 0)
-    p.returncode = os.waitstatus_to_exitcode(status)
-    p.stdout.close()
-    p.stderr.close()
-    return time.monotonic() - t0, usage.ru_maxrss * 1024, out, err, p
+    with tempfile.NamedTemporaryFile(mode="r") as rss:
+        p = subprocess.run(["/usr/bin/time", "-q", "-f", "%M", "-o", rss.name, *args], capture_output=True, env=env)
+        kib = rss.read().strip().splitlines()
+    out, err = p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+    return time.monotonic() - t0, (int(kib[-1]) * 1024 if kib and kib[-1].isdigit() else 0), out, err, p
 
 
 def main():
