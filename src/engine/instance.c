@@ -26,12 +26,15 @@ typedef struct eng_instance {
     buf_t meta_errors;
     size_t nmeta_errors;
     uint64_t retained;         /* bytes of this call's results charged to the budget */
+    uint64_t call_deadline_ns; /* CLOCK_MONOTONIC deadline of the current call (0 = none) */
+    bool host_timeout;         /* host work for this call (parsing metadata) ran out of time */
 } eng_instance_t;
 
 struct eng_slot {
     eng_module_t *module;
     eng_limits_t limits;
     meta_schema_t *schema;
+    uint64_t schema_bytes;     /* cost of the schema's definitions, charged to every instance */
     eng_instance_t *instance;  /* live reactor instance, or NULL */
 };
 
@@ -112,22 +115,75 @@ static bool eng_retain(eng_instance_t *in, uint64_t n) {
     return true;
 }
 
+/* eng_meta_limits: what parsing a file on the module's behalf may use:
+ * the memory left under the instance's limit, and the call's deadline
+ * (the runtime's while the call runs, the same one afterwards). */
+static meta_limits_t eng_meta_limits(const eng_instance_t *in) {
+    const budget_t *b = &in->budget;
+    meta_limits_t lim = {0, rt_call_deadline()};
+    if (!lim.deadline_ns) lim.deadline_ns = in->call_deadline_ns;
+    if (b->limit != UINT64_MAX) lim.max_bytes = b->used < b->limit ? b->limit - b->used : 1;
+    return lim;
+}
+
+/* eng_parse_failed: record a parse failure. A timeout also stops the
+ * module: inside a call, the runtime traps it when the host call returns. */
+static void eng_parse_failed(eng_instance_t *in, int rc, const char *error, const char *fallback) {
+    if (rc == META_ERR_TIMEOUT) {
+        in->host_timeout = true;
+        rt_deadline_passed();
+    }
+    if (rc == META_ERR_MEMORY) in->budget.refused = true;
+    eng_meta_error(in, "%s", error ? error : fallback);
+}
+
+/* eng_keep_schema: charge new table definitions to the instance for good
+ * (they live in the slot as long as the module runs on this worker). */
+static void eng_keep_schema(eng_instance_t *in, uint64_t bytes) {
+    in->slot->schema_bytes += bytes;
+    budget_charge(&in->budget, bytes); /* fits: the parse counted it under the same limit */
+}
+
 /* eng_take_metadata: parse and delete /metadata/<name>. */
 static void eng_take_metadata(eng_instance_t *in, vfs_node_t *node, const char *name, size_t len) {
     buf_t path = BUF_INIT;
     buf_printf(&path, "/metadata/%.*s", (int)len, name);
     char *error = NULL;
-    size_t size = (size_t)vfs_size(node);
-    if (!eng_retain(in, size)) {
-        eng_meta_error(in, "%s: not parsed: the rows of this call exceed the memory limit of %llu bytes",
-                       buf_cstr(&path), (unsigned long long)in->budget.limit);
-    } else if (meta_parse_file(in->slot->schema, buf_cstr(&path), vfs_file_data(node), size,
-                               &in->result->metadata, &error) != 0) {
-        eng_meta_error(in, "%s", error ? error : "invalid metadata");
-        free(error);
+    meta_limits_t lim = eng_meta_limits(in);
+    meta_usage_t use;
+    int rc = meta_parse_file(in->slot->schema, buf_cstr(&path), vfs_file_data(node), (size_t)vfs_size(node), &lim,
+                             &in->result->metadata, &use, &error);
+    if (rc == 0) {
+        eng_retain(in, use.row_bytes); /* fits: the parse counted it under the same limit */
+        eng_keep_schema(in, use.schema_bytes);
+    } else {
+        eng_parse_failed(in, rc, error, "invalid metadata");
     }
+    free(error);
     buf_free(&path);
     vfs_unlink(in->fs, in->meta_dir, name, len);
+}
+
+/* eng_emission_cost: the bytes an emission record holds besides its data. */
+static uint64_t eng_emission_cost(const char *filename) {
+    return sizeof(eng_emission_t) + strlen(filename) + 1 + 32;
+}
+
+/* eng_emission_room: may this call keep one more emission named
+ * `filename`? Past --max-children it is dropped at once (counted); past
+ * the memory limit it is a metadata error. Charges the record if kept. */
+static bool eng_emission_room(eng_instance_t *in, const char *path, const char *filename) {
+    size_t max = in->slot->limits.max_children;
+    if (max && in->result->nsubcontent >= max) {
+        in->result->subcontent_dropped++;
+        return false;
+    }
+    if (!eng_retain(in, eng_emission_cost(filename))) {
+        eng_meta_error(in, "%s: sub-content not kept: the memory limit of %llu bytes is reached", path,
+                       (unsigned long long)in->budget.limit);
+        return false;
+    }
+    return true;
 }
 
 static void eng_add_slice(eng_instance_t *in, const char *path, meta_subcontent_t *d) {
@@ -138,6 +194,7 @@ static void eng_add_slice(eng_instance_t *in, const char *path, meta_subcontent_
         free(d->filename);
         return;
     }
+    if (!eng_emission_room(in, path, d->filename)) { free(d->filename); return; }
     eng_emission_t *e = eng_result_add_emission(in->result);
     if (!e) { eng_meta_error(in, "%s: out of memory", path); free(d->filename); return; }
     e->filename = d->filename;
@@ -154,6 +211,8 @@ static void eng_add_bytes(eng_instance_t *in, const char *path, meta_subcontent_
     if (!data || vfs_kind(data) != VFS_FILE) {
         eng_meta_error(in, "%s: /subcontent/%s not found (write and close the data file before its metadata file)",
                        path, buf_cstr(&data_name));
+    } else if (!eng_emission_room(in, path, d->filename)) {
+        vfs_unlink(in->fs, in->sub_dir, (const char *)data_name.data, data_name.len);
     } else if (!(e = eng_result_add_emission(in->result))) {
         eng_meta_error(in, "%s: out of memory", path);
     } else {
@@ -165,8 +224,8 @@ static void eng_add_bytes(eng_instance_t *in, const char *path, meta_subcontent_
             e = NULL;
         } else {
             /* Emitted bytes keep counting toward the instance's memory
-             * until the call ends (the data file's charge was just
-             * released by vfs_take, so this normally fits). */
+             * until the call ends: the data file's charge was just
+             * released by vfs_take, so charging them again always fits. */
             eng_retain(in, n);
             e->filename = d->filename;
             e->data = bytes;
@@ -185,8 +244,10 @@ static void eng_take_subcontent(eng_instance_t *in, vfs_node_t *node, const char
     buf_printf(&path, "/subcontent/%.*s", (int)len, name);
     meta_subcontent_t d;
     char *error = NULL;
-    if (meta_parse_subcontent(buf_cstr(&path), vfs_file_data(node), (size_t)vfs_size(node), &d, &error) != 0) {
-        eng_meta_error(in, "%s", error ? error : "invalid sub-content descriptor");
+    meta_limits_t lim = eng_meta_limits(in);
+    int rc = meta_parse_subcontent(buf_cstr(&path), vfs_file_data(node), (size_t)vfs_size(node), &lim, &d, &error);
+    if (rc != 0) {
+        eng_parse_failed(in, rc, error, "invalid sub-content descriptor");
         free(error);
     } else if (d.is_slice) {
         eng_add_slice(in, buf_cstr(&path), &d);
@@ -212,7 +273,7 @@ static void eng_on_close(void *user, vfs_node_t *node) {
 
 /* eng_take_leftover_metadata: /metadata/<name>.json files never closed. */
 static void eng_take_leftover_metadata(eng_instance_t *in) {
-    for (size_t i = 0; i < vfs_dir_count(in->meta_dir);) {
+    for (size_t i = 0; i < vfs_dir_count(in->meta_dir) && !in->host_timeout;) {
         const char *name;
         size_t len;
         vfs_node_t *n = vfs_dir_entry(in->meta_dir, i, &name, &len);
@@ -239,6 +300,7 @@ static void eng_instance_free(eng_instance_t *in) {
 static int eng_build_fs(eng_instance_t *in, const eng_module_t *m) {
     in->fs = vfs_new(&in->budget);
     if (!in->fs) return -1;
+    vfs_set_copier(in->fs, rt_guarded_copy); /* mapped bytes that fault read as EIO */
     if (vfs_mkdir_p(in->fs, "/tmp", true, &in->tmp_dir) || vfs_mkdir_p(in->fs, "/metadata", true, &in->meta_dir) ||
         vfs_mkdir_p(in->fs, "/subcontent", true, &in->sub_dir) ||
         vfs_put_borrowed(in->fs, "/data.bin", NULL, 0, &in->data_node))
@@ -278,6 +340,16 @@ static rt_status_t eng_call(eng_instance_t *in, int what, uint32_t *result) {
     return s;
 }
 
+/* eng_deadline_after: CLOCK_MONOTONIC ns timeout_ms from now (0 = none). */
+static uint64_t eng_deadline_after(uint64_t timeout_ms) {
+    if (!timeout_ms) return 0;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+    uint64_t span = timeout_ms > UINT64_MAX / 1000000ull ? UINT64_MAX : timeout_ms * 1000000ull;
+    return span > UINT64_MAX - now ? UINT64_MAX : now + span;
+}
+
 static double eng_now_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -308,6 +380,13 @@ static eng_instance_t *eng_instantiate(eng_slot_t *s, eng_result_t *r) {
     if (!in) { eng_result_fail(r, ENG_KIND_INSTANTIATE, "out of memory"); return NULL; }
     in->slot = s;
     budget_init(&in->budget, s->limits.max_memory);
+    if (!budget_charge(&in->budget, s->schema_bytes)) {
+        eng_result_fail(r, ENG_KIND_MEMORY_LIMIT, "instantiating: the module's %llu bytes of table definitions do not fit "
+                        "the memory limit of %llu bytes", (unsigned long long)s->schema_bytes,
+                        (unsigned long long)in->budget.limit);
+        free(in);
+        return NULL;
+    }
     rt_owner_init(&in->owner, &in->budget);
     size_t size = ((size_t)g->instance_size + 63) / 64 * 64;
     in->memory = aligned_alloc(64, size ? size : 64);
@@ -339,7 +418,8 @@ static eng_instance_t *eng_instantiate(eng_slot_t *s, eng_result_t *r) {
         }
     } else {
         eng_describe_trap(in, st, "instantiating: ", r);
-        if (strcmp(r->error_kind, ENG_KIND_MEMORY_LIMIT) != 0) r->error_kind = ENG_KIND_INSTANTIATE;
+        if (st != RT_TRAP_TIMEOUT && strcmp(r->error_kind, ENG_KIND_MEMORY_LIMIT) != 0)
+            r->error_kind = ENG_KIND_INSTANTIATE;
         eng_instance_free(in);
         return NULL;
     }
@@ -369,15 +449,16 @@ static int eng_set_content(eng_instance_t *in, const eng_content_t *c) {
     return rc;
 }
 
-/* eng_drop_between_contents: descriptors that must not survive to the
- * next content (files of the writable areas, the content itself). */
-static bool eng_drop_between_contents(void *user, vfs_node_t *node) {
+/* eng_keep_between_contents: the only descriptors that survive to the
+ * next content besides the preopen: read-only files embedded in the
+ * module (never the content, nothing writable, no directory). */
+static bool eng_keep_between_contents(void *user, vfs_node_t *node) {
     eng_instance_t *in = user;
-    return !vfs_linked(node) || node == in->data_node || (vfs_kind(node) == VFS_FILE && vfs_writable(node));
+    return vfs_linked(node) && vfs_kind(node) == VFS_FILE && !vfs_writable(node) && node != in->data_node;
 }
 
 static void eng_reset(eng_instance_t *in) {
-    wasi_close_if(&in->wasi, eng_drop_between_contents, in);
+    wasi_reset_fds(&in->wasi, eng_keep_between_contents, in);
     vfs_clear_dir(in->fs, in->tmp_dir);
     vfs_clear_dir(in->fs, in->meta_dir);
     vfs_clear_dir(in->fs, in->sub_dir);
@@ -387,6 +468,8 @@ static void eng_reset(eng_instance_t *in) {
     in->nmeta_errors = 0;
     in->content = NULL;
     in->result = NULL;
+    in->call_deadline_ns = 0;
+    in->host_timeout = false;
 }
 
 /* eng_move_output: hand the captured streams to the result. */
@@ -412,6 +495,9 @@ static void eng_classify_call(eng_instance_t *in, rt_status_t st, uint32_t ret, 
         eng_describe_trap(in, st, "", r);
     }
     if (r->success) eng_take_leftover_metadata(in);
+    if (r->success && in->host_timeout)
+        eng_result_fail(r, rt_status_name(RT_TRAP_TIMEOUT), "timeout: still running after %.3g s (wadup was parsing "
+                        "the module's metadata on its behalf)", (double)in->slot->limits.timeout_ms / 1000.0);
     if (in->nmeta_errors > ENG_MAX_META_ERRORS)
         buf_printf(&in->meta_errors, "; and %zu more metadata errors", in->nmeta_errors - ENG_MAX_META_ERRORS);
     if (in->nmeta_errors) {
@@ -473,6 +559,8 @@ void eng_run(eng_slot_t *s, const eng_content_t *c, eng_result_t *r) {
         return;
     }
     uint32_t ret = 0;
+    in->host_timeout = false;
+    in->call_deadline_ns = eng_deadline_after(in->slot->limits.timeout_ms);
     double t0 = eng_now_ms();
     rt_status_t st = eng_call(in, in->slot->module->kind == ENG_COMMAND ? ENG_CALL_START : ENG_CALL_PROCESS, &ret);
     r->duration_ms = eng_now_ms() - t0;

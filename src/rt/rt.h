@@ -10,8 +10,9 @@
  *
  * Threads that run guest code must be started with rt_thread_spawn (they get
  * a stack of the requested size with a guard region, an alternate signal
- * stack and a timer). A fault in guest code becomes a trap; a fault
- * anywhere else is a real crash and is never swallowed. */
+ * stack and a timer). A fault in guest code becomes a trap; a fault in
+ * the range of a host read guarded by rt_guarded_call becomes an error
+ * return; a fault anywhere else is a real crash and is never swallowed. */
 #ifndef WADUP_RT_RT_H
 #define WADUP_RT_RT_H
 #include <pthread.h>
@@ -102,7 +103,42 @@ _Noreturn void rt_raise_exit(uint32_t code);
 /* rt_timeout_pending: true if the timer expired while in host code (a host
  * call that blocks, such as poll_oneoff, checks it after EINTR). */
 bool rt_timeout_pending(void);
+/* rt_call_deadline: the CLOCK_MONOTONIC deadline (ns) of the guest call
+ * running on this thread, 0 if it has none. Host code that waits or loops
+ * on the guest's behalf bounds itself by it. */
+uint64_t rt_call_deadline(void);
+/* rt_deadline_passed: true if the current call's timeout expired (the
+ * watchdog's signal came while in host code, or the deadline is past by
+ * the clock, which also covers a signal that has not arrived yet). Once
+ * true it stays true for the call, and rt_host_leave then stops the guest
+ * with RT_TRAP_TIMEOUT. Long host loops call it and stop early, releasing
+ * what they hold. */
+bool rt_deadline_passed(void);
+/* rt_check_deadline: rt_raise(RT_TRAP_TIMEOUT) if the deadline passed; for
+ * host code that holds nothing (after rt_host_enter). */
+void rt_check_deadline(void);
 /* rt_current_owner: the owner of the guest call running on this thread. */
 rt_owner_t *rt_current_owner(void);
+
+/* ---- guarded host reads of memory that may fault ----
+ * Host code reading bytes that can disappear under it (an input file
+ * mapped with mmap and truncated meanwhile raises SIGBUS) does it inside a
+ * per-thread fault guard: a SIGBUS or SIGSEGV whose address lies in the
+ * guarded range, on the thread that set the guard, abandons the work and
+ * the guarded function returns -1. Faults at any other address keep the
+ * behaviour above (a real crash). Works on any thread, including the main
+ * thread and threads not started by rt_thread_spawn. Guards nest. */
+
+/* rt_guarded_call: run fn(arg) guarded for [lo, lo + len). Returns 0 when
+ * fn returned, -1 if it faulted inside the range (its work is abandoned
+ * half-done: it must hold no locks or allocations it expects to release,
+ * keep its state in *arg, and never leave by rt_raise or call guest code)
+ * or if the fault handlers cannot be installed. len == 0 runs fn
+ * unguarded. */
+int rt_guarded_call(const void *lo, size_t len, void (*fn)(void *), void *arg);
+/* rt_guarded_copy: memcpy(dst, src, n) guarded for the source range.
+ * Returns 0, or -1 if the source faulted (dst then holds part of the
+ * bytes). Its signature fits vfs_set_copier (vfs/vfs.h). */
+int rt_guarded_copy(void *dst, const void *src, size_t n);
 
 #endif

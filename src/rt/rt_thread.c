@@ -10,8 +10,11 @@
  * hit the next call. The SIGSEGV/SIGBUS handler turns a fault
  * into a trap only when the thread is executing guest code and the address
  * is in one of the current owner's memory reservations (out of bounds) or
- * in the stack guard region (stack overflow); otherwise the previous
- * handler is restored and the fault happens again for real. */
+ * in the stack guard region (stack overflow); a fault inside the range of
+ * a fault guard the thread has set (rt_guarded_call: host code reading
+ * mapped bytes that may vanish) returns from that guarded call with -1;
+ * otherwise the previous handler is restored and the fault happens again
+ * for real. */
 #include "rt/rt.h"
 
 #include <errno.h>
@@ -36,6 +39,8 @@ typedef struct rt_thread_state {
     struct rt_thread_state *next_registered;
     _Atomic uint64_t deadline_ns;   /* CLOCK_MONOTONIC; 0 = no timeout armed */
     _Atomic uint64_t call_seq;      /* identifies the guest call in progress */
+    uint64_t call_deadline_ns;      /* the call's deadline for host-side checks (0 = none);
+                                     * unlike deadline_ns, never cleared by the watchdog */
     sigset_t base_mask;
     uintptr_t guard_lo, guard_hi;   /* [lo, hi): guard region below the stack */
     uintptr_t stack_lo;             /* lowest usable stack address */
@@ -119,8 +124,29 @@ static void rt_jump(rt_status_t status) {
     siglongjmp(*rt_self.catch_point, (int)status);
 }
 
+/* A fault guard set by rt_guarded_call: the guarded range and where to
+ * return to. Guards live in their caller's frame, innermost first. */
+typedef struct rt_guard {
+    uintptr_t lo;
+    size_t len;
+    sigjmp_buf jump;
+    struct rt_guard *previous;
+} rt_guard_t;
+
+static __thread rt_guard_t *rt_active_guard;   /* this thread's innermost guard */
+
+/* rt_guard_for: the innermost active guard of this thread whose range
+ * holds addr, or NULL. Async-signal-safe. */
+static rt_guard_t *rt_guard_for(uintptr_t addr) {
+    for (rt_guard_t *g = rt_active_guard; g; g = g->previous)
+        if (addr - g->lo < g->len) return g;
+    return NULL;
+}
+
 static void rt_on_fault(int sig, siginfo_t *info, void *uctx) {
     (void)uctx;
+    rt_guard_t *guard = rt_guard_for((uintptr_t)info->si_addr);
+    if (guard) siglongjmp(guard->jump, 1);
     if (rt_self.ready && rt_self.in_guest && rt_self.catch_point) {
         uintptr_t addr = (uintptr_t)info->si_addr;
         if (addr >= rt_self.guard_lo && addr < rt_self.guard_hi) rt_jump(RT_TRAP_STACK_OVERFLOW);
@@ -137,6 +163,55 @@ static void rt_on_timer(int sig, siginfo_t *info, void *uctx) {
     if ((uint64_t)(uintptr_t)info->si_value.sival_ptr != (atomic_load(&rt_self.call_seq) & UINTPTR_MAX)) return;
     if (rt_self.in_guest) rt_jump(RT_TRAP_TIMEOUT);
     rt_self.timeout_pending = 1;
+}
+
+/* ---- fault guards for host reads ---- */
+
+int rt_guarded_call(const void *lo, size_t len, void (*fn)(void *), void *arg) {
+    if (len == 0) { fn(arg); return 0; }
+    if (rt_init() != 0) return -1;
+    rt_guard_t guard;
+    guard.lo = (uintptr_t)lo;
+    guard.len = len;
+    guard.previous = rt_active_guard;
+    /* No mask saved (a system call per guarded read): the handler runs
+     * with SA_NODEFER and an empty sa_mask, so jumping out of it leaves
+     * the mask as it was; the two fault signals are unblocked again below
+     * in case anything else blocked them. `guard` is not changed after
+     * sigsetjmp, so it is intact after the jump. */
+    if (sigsetjmp(guard.jump, 0) != 0) {
+        rt_active_guard = guard.previous;
+        sigset_t faults;
+        sigemptyset(&faults);
+        sigaddset(&faults, SIGSEGV);
+        sigaddset(&faults, SIGBUS);
+        pthread_sigmask(SIG_UNBLOCK, &faults, NULL);
+        return -1;
+    }
+    rt_active_guard = &guard;
+    atomic_signal_fence(memory_order_seq_cst);
+    fn(arg);
+    atomic_signal_fence(memory_order_seq_cst);
+    rt_active_guard = guard.previous;
+    return 0;
+}
+
+typedef struct rt_copy_job {
+    void *dst;
+    const void *src;
+    size_t n;
+} rt_copy_job_t;
+
+/* rt_copy_job_run: the body of rt_guarded_copy. */
+static void rt_copy_job_run(void *arg) {
+    const rt_copy_job_t *job = arg;
+    memcpy(job->dst, job->src, job->n);
+}
+
+int rt_guarded_copy(void *dst, const void *src, size_t n) {
+    if (n == 0) return 0;
+    rt_copy_job_t job = {dst, src, n};
+    return rt_guarded_call(src, n, rt_copy_job_run, &job);
 }
 
 /* ---- the watchdog ---- */
@@ -307,12 +382,19 @@ void *rt_thread_join(rt_thread_handle_t *h) {
 
 static void rt_arm_timer(uint64_t timeout_ms) {
     atomic_fetch_add(&rt_self.call_seq, 1);
-    if (timeout_ms) atomic_store(&rt_self.deadline_ns, rt_now_ns() + timeout_ms * 1000000ull);
+    rt_self.call_deadline_ns = 0;
+    if (timeout_ms) {
+        uint64_t now = rt_now_ns();
+        uint64_t span = timeout_ms > UINT64_MAX / 1000000ull ? UINT64_MAX : timeout_ms * 1000000ull;
+        rt_self.call_deadline_ns = span > UINT64_MAX - now ? UINT64_MAX : now + span;
+        atomic_store(&rt_self.deadline_ns, rt_self.call_deadline_ns);
+    }
 }
 
 static void rt_disarm_timer(void) {
     atomic_store(&rt_self.deadline_ns, 0);
     atomic_fetch_add(&rt_self.call_seq, 1);
+    rt_self.call_deadline_ns = 0;
 }
 
 rt_status_t rt_call(rt_owner_t *owner, uint64_t timeout_ms, void (*fn)(void *), void *arg) {
@@ -330,6 +412,9 @@ rt_status_t rt_call(rt_owner_t *owner, uint64_t timeout_ms, void (*fn)(void *), 
         rt_self.catch_point = &catch_point;
         rt_arm_timer(timeout_ms);
         rt_self.in_guest = 1;
+        atomic_signal_fence(memory_order_seq_cst);
+        /* A signal that came before in_guest was set only left the flag. */
+        if (rt_self.timeout_pending) rt_jump(RT_TRAP_TIMEOUT);
         fn(arg);
         rt_self.in_guest = 0;
     } else {
@@ -350,6 +435,19 @@ rt_owner_t *rt_current_owner(void) { return rt_self.owner; }
 
 bool rt_timeout_pending(void) { return rt_self.timeout_pending != 0; }
 
+uint64_t rt_call_deadline(void) { return rt_self.catch_point ? rt_self.call_deadline_ns : 0; }
+
+bool rt_deadline_passed(void) {
+    if (rt_self.timeout_pending) return true;
+    if (!rt_self.catch_point || !rt_self.call_deadline_ns || rt_now_ns() < rt_self.call_deadline_ns) return false;
+    rt_self.timeout_pending = 1;
+    return true;
+}
+
+void rt_check_deadline(void) {
+    if (rt_deadline_passed()) rt_raise(RT_TRAP_TIMEOUT);
+}
+
 void rt_host_enter(void) {
     rt_self.in_guest = 0;
     char probe;
@@ -358,9 +456,15 @@ void rt_host_enter(void) {
         rt_raise(RT_TRAP_STACK_OVERFLOW);
 }
 
+/* Back to guest code: in_guest is set before the deferred timeout is
+ * checked, so a signal landing in between finds in_guest and traps, and one
+ * landing before has left the flag that is checked here: no window loses a
+ * deadline. */
 void rt_host_leave(void) {
-    if (rt_self.timeout_pending && rt_self.catch_point) rt_raise(RT_TRAP_TIMEOUT);
-    if (rt_self.catch_point) rt_self.in_guest = 1;
+    if (!rt_self.catch_point) return;
+    rt_self.in_guest = 1;
+    atomic_signal_fence(memory_order_seq_cst);
+    if (rt_self.timeout_pending) rt_raise(RT_TRAP_TIMEOUT);
 }
 
 _Noreturn void rt_raise(rt_status_t status) {

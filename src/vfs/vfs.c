@@ -4,8 +4,9 @@
  * entry array with holes and a Fenwick tree for O(log n) indexed access and
  * removal, plus an open-addressing hash index keyed by a
  * per-filesystem random SipHash key, so hostile names cannot force
- * collisions), path resolution, file data (owned buf_t or borrowed bytes)
- * and the budget accounting of everything it owns.
+ * collisions), path resolution, file data (owned buf_t or borrowed bytes,
+ * the latter copied out only through the filesystem's copier, which can
+ * fail: see vfs_set_copier) and the budget accounting of everything it owns.
  *
  * Invariants:
  *  - every node is on the filesystem's all-nodes list until it is destroyed,
@@ -22,10 +23,10 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
 #include "util/buf.h"
+#include "util/siphash.h"
 
 typedef struct vfs_file {
     buf_t owned;              /* the bytes unless is_borrowed; len is charged */
@@ -78,9 +79,10 @@ struct vfs {
     budget_t *budget;         /* may be NULL */
     uint64_t bytes;           /* currently charged by this filesystem */
     uint64_t next_ino;
-    uint64_t hash_key[2];
+    siphash_key_t hash_key;
     vfs_node_t *root;
     vfs_node_t *all;          /* every live node, including unlinked ones */
+    vfs_copier_t copy;        /* copies borrowed bytes out; NULL = memcpy */
 };
 
 /* Marks a deleted hash slot; never dereferenced. */
@@ -96,53 +98,10 @@ static uint64_t vfs_now(void) {
     return (uint64_t)ts.tv_sec * UINT64_C(1000000000) + (uint64_t)ts.tv_nsec;
 }
 
-static uint64_t vfs_rotl(uint64_t x, unsigned b) { return (x << b) | (x >> (64 - b)); }
-
-#define VFS_SIPROUND(v0, v1, v2, v3) do { \
-    v0 += v1; v1 = vfs_rotl(v1, 13); v1 ^= v0; v0 = vfs_rotl(v0, 32); \
-    v2 += v3; v3 = vfs_rotl(v3, 16); v3 ^= v2; \
-    v0 += v3; v3 = vfs_rotl(v3, 21); v3 ^= v0; \
-    v2 += v1; v1 = vfs_rotl(v1, 17); v1 ^= v2; v2 = vfs_rotl(v2, 32); } while (0)
-
-/* vfs_siphash13: SipHash-1-3 of [m, m+len) under the 128-bit key k. */
-static uint64_t vfs_siphash13(const uint64_t k[2], const uint8_t *m, size_t len) {
-    uint64_t v0 = UINT64_C(0x736f6d6570736575) ^ k[0];
-    uint64_t v1 = UINT64_C(0x646f72616e646f6d) ^ k[1];
-    uint64_t v2 = UINT64_C(0x6c7967656e657261) ^ k[0];
-    uint64_t v3 = UINT64_C(0x7465646279746573) ^ k[1];
-    size_t i = 0;
-    for (; len - i >= 8; i += 8) {
-        uint64_t w = 0;
-        for (unsigned j = 0; j < 8; j++) w |= (uint64_t)m[i + j] << (8 * j);
-        v3 ^= w;
-        VFS_SIPROUND(v0, v1, v2, v3);
-        v0 ^= w;
-    }
-    uint64_t last = (uint64_t)len << 56;
-    for (unsigned j = 0; i + j < len; j++) last |= (uint64_t)m[i + j] << (8 * j);
-    v3 ^= last;
-    VFS_SIPROUND(v0, v1, v2, v3);
-    v0 ^= last;
-    v2 ^= 0xff;
-    VFS_SIPROUND(v0, v1, v2, v3);
-    VFS_SIPROUND(v0, v1, v2, v3);
-    VFS_SIPROUND(v0, v1, v2, v3);
-    return v0 ^ v1 ^ v2 ^ v3;
-}
-
 static uint64_t vfs_name_hash(const vfs_t *fs, const char *name, size_t len) {
-    return vfs_siphash13(fs->hash_key, (const uint8_t *)name, len);
+    return siphash13(&fs->hash_key, name, len);
 }
 
-/* vfs_seed_key: a random hash key; falls back to clock and address bits if
- * the kernel cannot supply randomness (collisions then become guessable,
- * but lookups stay correct). */
-static void vfs_seed_key(vfs_t *fs) {
-    if (getrandom(fs->hash_key, sizeof fs->hash_key, GRND_NONBLOCK) == (ssize_t)sizeof fs->hash_key)
-        return;
-    fs->hash_key[0] = vfs_now() ^ UINT64_C(0x9e3779b97f4a7c15);
-    fs->hash_key[1] = (uint64_t)(uintptr_t)fs * UINT64_C(0xff51afd7ed558ccd);
-}
 
 /* vfs_charge: account n bytes; false (nothing charged) if the budget refuses. */
 static bool vfs_charge(vfs_t *fs, uint64_t n) {
@@ -163,17 +122,24 @@ static void vfs_touch_meta(vfs_node_t *n) { n->ctim = vfs_now(); }
 /* ------------------------------------------------------------------ */
 /* directory storage: entry array + hash index                         */
 
+/* Probe loops below visit each slot at most once (bounded by slot_cap),
+ * and the index keeps live entries plus tombstones at most 3/4 of the
+ * slots (vfs_dir_reserve, also before a rename inside one directory), so
+ * every probe meets an empty slot long before the bound. */
+
 /* vfs_index_find: the entry named [name, name+len) with hash h, or NULL. */
 static vfs_node_t *vfs_index_find(const vfs_dir_t *d, const char *name, size_t len, uint64_t h) {
     if (d->slot_cap == 0) return NULL;
     size_t mask = d->slot_cap - 1;
-    for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
+    size_t i = (size_t)h & mask;
+    for (size_t probes = 0; probes < d->slot_cap; probes++, i = (i + 1) & mask) {
         vfs_node_t *s = d->slots[i];
         if (!s) return NULL;
         if (s != &vfs_tombstone && s->name_hash == h && s->name_len == len &&
             memcmp(s->name, name, len) == 0)
             return s;
     }
+    return NULL;
 }
 
 /* vfs_index_put: store n in the first free or deleted slot of its probe
@@ -181,18 +147,31 @@ static vfs_node_t *vfs_index_find(const vfs_dir_t *d, const char *name, size_t l
 static void vfs_index_put(vfs_dir_t *d, vfs_node_t *n) {
     size_t mask = d->slot_cap - 1;
     size_t i = (size_t)n->name_hash & mask;
-    while (d->slots[i] && d->slots[i] != &vfs_tombstone) i = (i + 1) & mask;
+    for (size_t probes = 0; probes < d->slot_cap; probes++, i = (i + 1) & mask) {
+        if (!d->slots[i] || d->slots[i] == &vfs_tombstone) break;
+    }
     if (d->slots[i] == &vfs_tombstone) d->tombstones--;
     d->slots[i] = n;
 }
 
-/* vfs_index_remove: replace n's slot by a tombstone (n must be indexed). */
+/* vfs_index_remove: take n out of the index (n must be indexed). Its slot
+ * becomes a tombstone, or empty when the next slot is empty (no probe
+ * sequence then runs through it), and so do the tombstones just before. */
 static void vfs_index_remove(vfs_dir_t *d, const vfs_node_t *n) {
     size_t mask = d->slot_cap - 1;
     size_t i = (size_t)n->name_hash & mask;
-    while (d->slots[i] != n) i = (i + 1) & mask;
-    d->slots[i] = &vfs_tombstone;
-    d->tombstones++;
+    for (size_t probes = 0; probes < d->slot_cap && d->slots[i] != n; probes++) i = (i + 1) & mask;
+    if (d->slots[i] != n) return;
+    if (d->slots[(i + 1) & mask]) {
+        d->slots[i] = &vfs_tombstone;
+        d->tombstones++;
+        return;
+    }
+    d->slots[i] = NULL;
+    for (size_t k = (i - 1) & mask; d->slots[k] == &vfs_tombstone; k = (k - 1) & mask) {
+        d->slots[k] = NULL;
+        d->tombstones--;
+    }
 }
 
 /* vfs_index_rebuild: a fresh index of at least twice the live entries
@@ -455,7 +434,7 @@ vfs_t *vfs_new(budget_t *budget) {
     }
     fs->budget = budget;
     fs->next_ino = 1;
-    vfs_seed_key(fs);
+    siphash_random_key(&fs->hash_key);
     root->fs = fs;
     root->kind = VFS_DIR;
     root->linked = true;
@@ -694,7 +673,9 @@ int vfs_rename(vfs_t *fs, vfs_node_t *old_dir, const char *old_name, size_t old_
         free(copy);
         return VFS_ENOSPC;
     }
-    if (old_dir != new_dir && vfs_dir_reserve(&new_dir->u.dir) != VFS_OK) {
+    /* Room in the target's index even within one directory: the entry is
+     * re-indexed under its new name while its old slot becomes a tombstone. */
+    if (vfs_dir_reserve(&new_dir->u.dir) != VFS_OK) {
         if (new_len > src->name_len) vfs_release(fs, new_len - src->name_len);
         free(copy);
         return VFS_ENOMEM;
@@ -756,7 +737,17 @@ static const uint8_t *vfs_file_bytes(const vfs_file_t *f) {
     return f->is_borrowed ? f->borrowed : f->owned.data;
 }
 
+void vfs_set_copier(vfs_t *fs, vfs_copier_t copy) { fs->copy = copy; }
+
+/* vfs_copy_borrowed: copy n borrowed bytes out through the filesystem's
+ * copier; VFS_EIO if it could not read them. */
+static int vfs_copy_borrowed(const vfs_t *fs, void *dst, const uint8_t *src, size_t n) {
+    if (!fs->copy) { memcpy(dst, src, n); return VFS_OK; }
+    return fs->copy(dst, src, n) == 0 ? VFS_OK : VFS_EIO;
+}
+
 int vfs_read(const vfs_node_t *file, uint64_t off, void *dst, size_t len, size_t *nread) {
+    *nread = 0;
     if (file->kind != VFS_FILE) return VFS_EISDIR;
     const vfs_file_t *f = &file->u.file;
     size_t size = vfs_file_len(f);
@@ -764,7 +755,12 @@ int vfs_read(const vfs_node_t *file, uint64_t off, void *dst, size_t len, size_t
     if (off < size) {
         n = size - (size_t)off;
         if (n > len) n = len;
-        if (n) memcpy(dst, vfs_file_bytes(f) + off, n);
+    }
+    if (n && f->is_borrowed) {
+        int rc = vfs_copy_borrowed(file->fs, dst, f->borrowed + off, n);
+        if (rc != VFS_OK) return rc;
+    } else if (n) {
+        memcpy(dst, f->owned.data + off, n);
     }
     *nread = n;
     return VFS_OK;
@@ -1015,7 +1011,10 @@ int vfs_take(vfs_t *fs, vfs_node_t *file, uint8_t **data, size_t *len) {
         if (size) {
             out = malloc(size);
             if (!out) return VFS_ENOMEM;
-            memcpy(out, f->borrowed, size);
+            if (vfs_copy_borrowed(fs, out, f->borrowed, size) != VFS_OK) {
+                free(out);
+                return VFS_EIO;
+            }
         }
         f->borrowed = NULL;
         f->borrowed_len = 0;

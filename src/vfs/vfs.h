@@ -120,7 +120,8 @@ void vfs_set_times(vfs_node_t *n, uint64_t atim, uint64_t mtim); /* ctim = now *
 /* ---- file data ---- */
 uint64_t vfs_size(const vfs_node_t *file);  /* 0 for directories */
 /* vfs_read: copy up to len bytes from offset off; *nread = 0 at or past EOF.
- * EISDIR for a directory. */
+ * EISDIR for a directory; EIO (*nread = 0) if the copier could not read
+ * borrowed bytes (see vfs_set_copier). */
 int vfs_read(const vfs_node_t *file, uint64_t off, void *dst, size_t len, size_t *nread);
 /* vfs_write: write len bytes at off, growing the file (a gap reads as
  * zeros). EROFS for a read-only file, EISDIR, EFBIG past VFS_FILE_MAX,
@@ -129,7 +130,8 @@ int vfs_write(vfs_t *fs, vfs_node_t *file, uint64_t off, const void *src, size_t
 /* vfs_truncate: set the size (growing fills with zeros). Same errors. */
 int vfs_truncate(vfs_t *fs, vfs_node_t *file, uint64_t size);
 /* vfs_file_data: zero-copy view of the whole file (NULL if empty); valid
- * until the file is next written, truncated, taken or freed. */
+ * until the file is next written, truncated, taken or freed. Reading a
+ * borrowed file's view bypasses the copier: use it for owned files. */
 const uint8_t *vfs_file_data(const vfs_node_t *file);
 
 /* ---- directories ----
@@ -171,9 +173,20 @@ int vfs_put_borrowed(vfs_t *fs, const char *abs_path, const uint8_t *data, size_
 
 /* vfs_take: move a file's bytes out to the caller (malloc'd, caller frees;
  * *data may be NULL when *len is 0). Owned bytes are handed over without
- * copying and their budget charge is released; borrowed bytes are copied.
- * The file is left empty. ENOMEM if a copy cannot be allocated. */
+ * copying and their budget charge is released; borrowed bytes are copied
+ * (through the copier). The file is left empty. ENOMEM if a copy cannot be
+ * allocated, EIO if the copier could not read the borrowed bytes (the
+ * file is then unchanged). */
 int vfs_take(vfs_t *fs, vfs_node_t *file, uint8_t **data, size_t *len);
+
+/* A copier copies n borrowed bytes from src to dst and returns 0, or -1 if
+ * the source could not be read (memory that faults, such as a mapped
+ * input file truncated meanwhile). */
+typedef int (*vfs_copier_t)(void *dst, const void *src, size_t n);
+/* vfs_set_copier: copy borrowed bytes out (vfs_read, vfs_take) with
+ * `copy`; NULL (the default) is a plain memcpy. The filesystem itself never
+ * touches borrowed bytes otherwise. */
+void vfs_set_copier(vfs_t *fs, vfs_copier_t copy);
 
 /* vfs_clear_dir: unlink every entry of `dir`, recursively (open nodes
  * survive until their last vfs_unref). Used between two contents. */

@@ -101,6 +101,12 @@ static void fd_release(wasi_ctx_t *c, wasi_fd_t *f, bool notify) {
     memset(f, 0, sizeof *f);
 }
 
+/* preopen_root: the descriptor record of the preopened root. */
+static wasi_fd_t preopen_root(vfs_node_t *root) {
+    return (wasi_fd_t){.used = true, .kind = WASI_FD_NODE, .node = root, .preopen = true,
+                       .rights_base = WASI_RIGHTS_ALL, .rights_inheriting = WASI_RIGHTS_ALL};
+}
+
 int wasi_ctx_init(wasi_ctx_t *ctx, vfs_t *fs, size_t output_cap) {
     memset(ctx, 0, sizeof *ctx);
     ctx->fs = fs;
@@ -116,8 +122,7 @@ int wasi_ctx_init(wasi_ctx_t *ctx, vfs_t *fs, size_t output_cap) {
     ctx->fds[2].kind = WASI_FD_STDERR;
     vfs_node_t *root = vfs_root(fs);
     vfs_ref(root);
-    ctx->fds[3] = (wasi_fd_t){.used = true, .kind = WASI_FD_NODE, .node = root, .preopen = true,
-                              .rights_base = WASI_RIGHTS_ALL, .rights_inheriting = WASI_RIGHTS_ALL};
+    ctx->fds[3] = preopen_root(root);
     return 0;
 }
 
@@ -158,11 +163,19 @@ int wasi_set_env(wasi_ctx_t *ctx, const char *const *env, size_t n) {
     return copy_strings(&ctx->env, &ctx->nenv, env, n);
 }
 
-void wasi_close_if(wasi_ctx_t *ctx, bool (*drop)(void *user, vfs_node_t *node), void *user) {
-    for (u32 i = 4; i < ctx->nfds; i++) {
+void wasi_reset_fds(wasi_ctx_t *ctx, bool (*keep)(void *user, vfs_node_t *node), void *user) {
+    vfs_node_t *root = vfs_root(ctx->fs);
+    for (u32 i = 3; i < ctx->nfds; i++) {
         wasi_fd_t *f = &ctx->fds[i];
-        if (f->used && f->kind == WASI_FD_NODE && drop(user, f->node)) fd_release(ctx, f, false);
+        if (!f->used) continue;
+        bool kept = i == 3 ? f->preopen && f->node == root
+                           : f->kind == WASI_FD_NODE && !f->preopen && keep(user, f->node);
+        if (!kept) fd_release(ctx, f, false);
     }
+    if (ctx->nfds <= 3) return; /* never: wasi_ctx_init makes 8 */
+    vfs_ref(root);
+    if (ctx->fds[3].used) vfs_unref(ctx->fs, ctx->fds[3].node);
+    ctx->fds[3] = preopen_root(root);
 }
 
 /* ---- args and environment ---- */
@@ -223,7 +236,9 @@ static u32 do_random_get(wasi_ctx_t *c, u32 buf, u32 len) {
     if (!p) return WASI_EFAULT;
     size_t done = 0;
     while (done < len) {
-        ssize_t n = getrandom(p + done, len - done, 0);
+        rt_check_deadline(); /* up to 4 GiB: in 1 MiB steps within the deadline */
+        size_t step = len - done < (1u << 20) ? len - done : (1u << 20);
+        ssize_t n = getrandom(p + done, step, 0);
         if (n < 0) {
             if (errno == EINTR) continue;
             return WASI_EIO;
@@ -242,13 +257,21 @@ static u32 do_proc_raise(wasi_ctx_t *c, u32 sig) { (void)c; rt_raise_exit(128 + 
 /* ---- poll_oneoff: clock subscriptions sleep, descriptors are always ready ---- */
 
 /* sleep_until: sleep on CLOCK_MONOTONIC until the absolute deadline,
- * stopping the guest if its timeout expires meanwhile. */
+ * stopping the guest when its call's timeout comes first. The sleep never
+ * goes past the call's own deadline, so the timeout holds even if the
+ * watchdog's one signal landed before the sleep began (it would then
+ * interrupt nothing). */
 static void sleep_until(u64 deadline_ns) {
-    struct timespec ts = {.tv_sec = (time_t)(deadline_ns / 1000000000ull),
-                          .tv_nsec = (long)(deadline_ns % 1000000000ull)};
-    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-        if (rt_timeout_pending()) rt_raise(RT_TRAP_TIMEOUT);
+    rt_check_deadline();
+    u64 call_deadline = rt_call_deadline();
+    u64 until = call_deadline && call_deadline < deadline_ns ? call_deadline : deadline_ns;
+    struct timespec ts = {.tv_sec = (time_t)(until / 1000000000ull), .tv_nsec = (long)(until % 1000000000ull)};
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) rt_check_deadline();
+    rt_check_deadline();
 }
+
+/* Host loops over guest-sized arrays look at the deadline this often. */
+#define WASI_DEADLINE_STRIDE 4096u
 
 /* clock_deadline: the subscription's deadline on CLOCK_MONOTONIC. */
 static int clock_deadline(const u8 *sub, u64 *deadline) {
@@ -283,6 +306,7 @@ static u32 do_poll_oneoff(wasi_ctx_t *c, u32 in, u32 out, u32 nsubs, u32 nevents
     u64 earliest = UINT64_MAX;
     /* Descriptors (files, stdio) are always ready: report them at once. */
     for (u32 i = 0; i < nsubs; i++) {
+        if (i % WASI_DEADLINE_STRIDE == WASI_DEADLINE_STRIDE - 1) rt_check_deadline();
         const u8 *s = subs + (u64)i * WASI_SUBSCRIPTION_SIZE;
         u8 tag = s[WASI_SUBSCRIPTION_TAG];
         u64 userdata = load_u64(s + WASI_SUBSCRIPTION_USERDATA);
@@ -301,6 +325,7 @@ static u32 do_poll_oneoff(wasi_ctx_t *c, u32 in, u32 out, u32 nsubs, u32 nevents
         sleep_until(earliest);
         u64 now = now_ns(CLOCK_MONOTONIC);
         for (u32 i = 0; i < nsubs; i++) {
+            if (i % WASI_DEADLINE_STRIDE == WASI_DEADLINE_STRIDE - 1) rt_check_deadline();
             const u8 *s = subs + (u64)i * WASI_SUBSCRIPTION_SIZE;
             u64 d;
             if (s[WASI_SUBSCRIPTION_TAG] == WASI_EVENTTYPE_CLOCK && !clock_deadline(s, &d) && d <= now + 1)

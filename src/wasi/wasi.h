@@ -62,9 +62,12 @@ void wasi_ctx_free(wasi_ctx_t *ctx);
  * env entries are "NAME=value". Return 0 or -1. */
 int wasi_set_args(wasi_ctx_t *ctx, const char *const *args, size_t n);
 int wasi_set_env(wasi_ctx_t *ctx, const char *const *env, size_t n);
-/* wasi_close_if: close (without on_close) every descriptor above 3 whose
- * node makes `drop` return true. Used between two contents. */
-void wasi_close_if(wasi_ctx_t *ctx, bool (*drop)(void *user, vfs_node_t *node), void *user);
+/* wasi_reset_fds: between two contents: close (without on_close) every
+ * descriptor from 3 up except those whose node `keep` approves, and put
+ * the preopened root back on fd 3 with its full rights (whatever the
+ * guest renumbered, closed or restricted). fds 0-2 cannot be replaced by
+ * the guest and stay. */
+void wasi_reset_fds(wasi_ctx_t *ctx, bool (*keep)(void *user, vfs_node_t *node), void *user);
 /* wasi_output_reset: empty both captured streams and their flags. */
 void wasi_output_reset(wasi_ctx_t *ctx);
 
