@@ -23,6 +23,16 @@ int cli_python(int argc, char **argv);
 int cli_parse_size(const char *s, uint64_t *out);
 /* cli_parse_seconds: non-negative decimal seconds into milliseconds. */
 int cli_parse_seconds(const char *s, uint64_t *ms);
+/* --compile-timeout S and --compile-memory B, shared by run, test and
+ * compile (getopt_long values, and their entries for the option table). */
+enum { CLI_O_COMPILE_TIMEOUT = 0x1000, CLI_O_COMPILE_MEMORY };
+#define CLI_COMPILE_OPTIONS                                                   \
+    {"compile-timeout", required_argument, 0, CLI_O_COMPILE_TIMEOUT},         \
+    {"compile-memory", required_argument, 0, CLI_O_COMPILE_MEMORY}
+/* cli_compile_limit: apply option `opt` (CLI_O_COMPILE_*) with argument
+ * `arg` to *l (0 = no limit). Returns 0, or CLI_USAGE after an error
+ * message. */
+int cli_compile_limit(int opt, const char *arg, aot_limits_t *l);
 /* cli_error: print "wadup: <message>" on stderr; returns CLI_USAGE. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -1,6 +1,7 @@
 /* cmd_compile.c — `wadup compile`: compile modules to native code ahead of
  * time so later runs start at once. Arguments are .wasm files or
- * directories (their *.wasm files, sorted, not recursive). */
+ * directories (their *.wasm files, sorted, not recursive). Also owns the
+ * compile-limit options that run, test and compile share. */
 #include <dirent.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -11,6 +12,19 @@
 
 #include "cli/cli.h"
 
+int cli_compile_limit(int opt, const char *arg, aot_limits_t *l) {
+    if (opt == CLI_O_COMPILE_TIMEOUT) {
+        if (cli_parse_seconds(arg, &l->timeout_ms) != 0)
+            return cli_error("invalid --compile-timeout '%s' (seconds; 0 = none)", arg);
+        return 0;
+    }
+    if (cli_parse_size(arg, &l->memory) != 0)
+        return cli_error("invalid --compile-memory '%s' (bytes, suffixes K, M, G; 0 = none)", arg);
+    return 0;
+}
+
+/* compile_one: open and compile one module; prints "name<TAB>compiled|cached
+ * <TAB>key" on stdout, or why it failed on stderr. Returns 0 or -1. */
 static int compile_one(const aot_config_t *cfg, const char *path) {
     eng_module_t *m;
     eng_error_t err = {0};
@@ -53,11 +67,13 @@ static int compile_dir(const aot_config_t *cfg, const char *dir) {
             names = grown;
         }
         buf_t p = BUF_INIT;
-        buf_printf(&p, "%s/%s", dir, e->d_name);
-        names[n++] = buf_steal(&p);
+        char *path = buf_printf(&p, "%s/%s", dir, e->d_name) == 0 ? buf_steal(&p) : NULL;
+        if (!path) { buf_free(&p); rc = -1; break; }
+        names[n++] = path;
     }
     closedir(d);
-    qsort(names, n, sizeof *names, compare_names);
+    if (rc != 0) cli_error("out of memory listing %s", dir);
+    if (n) qsort(names, n, sizeof *names, compare_names);
     for (size_t i = 0; i < n; i++) {
         if (compile_one(cfg, names[i]) != 0) rc = -1;
         free(names[i]);
@@ -69,18 +85,27 @@ static int compile_dir(const aot_config_t *cfg, const char *dir) {
 
 int cli_compile(int argc, char **argv) {
     static const struct option opts[] = {{"cache-dir", required_argument, 0, 'c'}, {"quiet", no_argument, 0, 'q'},
-                                         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+                                         CLI_COMPILE_OPTIONS, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     const char *cache_dir = NULL;
     bool quiet = false;
+    aot_limits_t limits = aot_default_limits();
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
         if (c == 'c') cache_dir = optarg;
         else if (c == 'q') quiet = true;
-        else {
+        else if (c == CLI_O_COMPILE_TIMEOUT || c == CLI_O_COMPILE_MEMORY) {
+            if (cli_compile_limit(c, optarg, &limits) != 0) return CLI_USAGE;
+        } else {
             fprintf(c == 'h' ? stdout : stderr,
-                    "usage: wadup compile [--cache-dir DIR] [-q] MODULE.wasm|DIR...\n"
-                    "Compiles each module to native code into the cache; prints name, compiled|cached, key.\n");
+                    "usage: wadup compile [--cache-dir DIR] [-q] [--compile-timeout S] [--compile-memory B]\n"
+                    "                     MODULE.wasm|DIR...\n"
+                    "Compiles each module to native code into the cache; prints name, compiled|cached, key.\n"
+                    "  --compile-timeout S   wall-clock limit for translating and compiling one module, also\n"
+                    "                        each tool's CPU-time limit (default %llu; 0 = none)\n"
+                    "  --compile-memory B    address space of each tool process (default %lluG; 0 = none)\n",
+                    (unsigned long long)(AOT_DEFAULT_COMPILE_TIMEOUT_MS / 1000),
+                    (unsigned long long)(AOT_DEFAULT_COMPILE_MEMORY >> 30));
             return c == 'h' ? CLI_OK : CLI_USAGE;
         }
     }
@@ -93,6 +118,7 @@ int cli_compile(int argc, char **argv) {
         return CLI_USAGE;
     }
     cfg.quiet = quiet;
+    cfg.limits = limits;
     int failed = 0;
     for (int i = optind; i < argc; i++) {
         struct stat st;

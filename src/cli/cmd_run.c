@@ -31,8 +31,14 @@ static void run_help(FILE *to) {
             "      --strict               stop if a module cannot be loaded (default: skip it)\n"
             "      --follow-symlinks      follow symbolic links in inputs (default: skip them)\n"
             "      --cache-dir DIR        compiled-module cache\n"
+            "      --compile-timeout S    wall-clock limit for translating and compiling one module, also\n"
+            "                             each tool's CPU-time limit (default %llu; 0 = none); a module over\n"
+            "                             it fails with compile_error\n"
+            "      --compile-memory B     address space of each compiler process (default %lluG; 0 = none)\n"
             "  -q, --quiet                no progress and no summary on stderr\n",
-            RUN_DEFAULT_MAX_DEPTH, RUN_DEFAULT_MAX_CHILDREN);
+            RUN_DEFAULT_MAX_DEPTH, RUN_DEFAULT_MAX_CHILDREN,
+            (unsigned long long)(AOT_DEFAULT_COMPILE_TIMEOUT_MS / 1000),
+            (unsigned long long)(AOT_DEFAULT_COMPILE_MEMORY >> 30));
 }
 
 static int parse_count(const char *s, unsigned *out) {
@@ -55,12 +61,13 @@ int cli_run(int argc, char **argv) {
         {"max-memory", required_argument, 0, O_MEM}, {"max-stack", required_argument, 0, O_STACK},
         {"max-output", required_argument, 0, O_OUT}, {"strict", no_argument, 0, O_STRICT},
         {"follow-symlinks", no_argument, 0, O_FOLLOW}, {"cache-dir", required_argument, 0, O_CACHE},
-        {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        CLI_COMPILE_OPTIONS, {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     run_options_t o;
     run_options_default(&o);
     const char **inputs = calloc((size_t)argc + 1, sizeof *inputs);
     if (!inputs) return cli_error("out of memory");
     size_t ninputs = 0;
+    aot_limits_t compile_limits = aot_default_limits();
     uint64_t v;
     int c, status = CLI_USAGE;
     optind = 1;
@@ -97,6 +104,8 @@ int cli_run(int argc, char **argv) {
         case O_STRICT: o.strict = true; break;
         case O_FOLLOW: o.follow_symlinks = true; break;
         case O_CACHE: o.cache_dir = optarg; break;
+        case CLI_O_COMPILE_TIMEOUT:
+        case CLI_O_COMPILE_MEMORY: if (cli_compile_limit(c, optarg, &compile_limits)) goto out; break;
         case 'q': o.quiet = true; break;
         case 'h': run_help(stdout); status = CLI_OK; goto out;
         default: run_help(stderr); goto out;
@@ -111,6 +120,7 @@ int cli_run(int argc, char **argv) {
     if (o.resume && o.force) { cli_error("--resume and --force exclude each other"); goto out; }
     o.inputs = inputs;
     o.ninputs = ninputs;
+    aot_set_default_limits(&compile_limits); /* the runner creates its own aot config */
     status = run_main(&o);
 out:
     free(inputs);

@@ -1,6 +1,7 @@
 /* cmd_test.c — `wadup test`: run one module once on one sample and print
  * exactly one JSON object on stdout (logs go to stderr). Exit status 0 on
  * success, 1 when the module failed, 2 for usage or input errors. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +32,12 @@ static void test_help(FILE *to) {
             "      --max-output BYTES   stdout/stderr captured per stream (default 1M)\n"
             "      --cache-dir DIR      compiled-module cache (default $WADUP_CACHE_DIR, $XDG_CACHE_HOME/wadup,\n"
             "                           ~/.cache/wadup)\n"
-            "  -q, --quiet              no progress messages on stderr\n");
+            "      --compile-timeout S  wall-clock limit for translating and compiling the module, also each\n"
+            "                           tool's CPU-time limit (default %llu; 0 = none)\n"
+            "      --compile-memory B   address space of each compiler process (default %lluG; 0 = none)\n"
+            "  -q, --quiet              no progress messages on stderr\n",
+            (unsigned long long)(AOT_DEFAULT_COMPILE_TIMEOUT_MS / 1000),
+            (unsigned long long)(AOT_DEFAULT_COMPILE_MEMORY >> 30));
 }
 
 static void *test_worker(void *arg) {
@@ -53,12 +59,13 @@ int cli_test(int argc, char **argv) {
         {"filename", required_argument, 0, 'f'}, {"timeout", required_argument, 0, 't'},
         {"max-memory", required_argument, 0, 'M'}, {"max-stack", required_argument, 0, 'S'},
         {"max-output", required_argument, 0, 'O'}, {"cache-dir", required_argument, 0, 'c'},
-        {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        CLI_COMPILE_OPTIONS, {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     const char *module_path = NULL, *sample_path = NULL, *filename = NULL, *cache_dir = NULL;
     bool quiet = false;
     test_job_t job;
     memset(&job, 0, sizeof job);
     eng_limits_default(&job.limits);
+    aot_limits_t compile_limits = aot_default_limits();
     uint64_t v;
     int c;
     optind = 1;
@@ -85,6 +92,10 @@ int cli_test(int argc, char **argv) {
             if (cli_parse_size(optarg, &v) || v > ((uint64_t)1 << 32)) return cli_error("invalid --max-output '%s'", optarg);
             job.limits.max_output = (size_t)v;
             break;
+        case CLI_O_COMPILE_TIMEOUT:
+        case CLI_O_COMPILE_MEMORY:
+            if (cli_compile_limit(c, optarg, &compile_limits)) return CLI_USAGE;
+            break;
         case 'h': test_help(stdout); return CLI_OK;
         default: test_help(stderr); return CLI_USAGE;
         }
@@ -95,7 +106,12 @@ int cli_test(int argc, char **argv) {
         return cli_error("test needs --module and --sample");
     }
     mapped_file_t sample;
-    if (mapped_file_open(sample_path, &sample) != 0) return cli_error("cannot read sample %s: %m", sample_path);
+    /* The sample is named explicitly: a symbolic link is followed, but it
+     * must be a regular file (a FIFO or device is refused, never waited on). */
+    if (mapped_file_open(sample_path, &sample) != 0) {
+        int e = errno;
+        return cli_error("cannot read sample %s: %s", sample_path, mapped_file_strerror(&sample, e));
+    }
     if (!filename) {
         const char *slash = strrchr(sample_path, '/');
         filename = slash ? slash + 1 : sample_path;
@@ -117,6 +133,7 @@ int cli_test(int argc, char **argv) {
         goto out_module;
     }
     cfg.quiet = quiet;
+    cfg.limits = compile_limits;
     bool compiled;
     if (eng_module_compile(job.module, &cfg, &compiled, &err) != 0) {
         status = test_print(cli_error_json(module_path, err.kind, err.message), CLI_MODULE_FAILED);

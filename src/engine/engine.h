@@ -27,18 +27,21 @@
 #define ENG_KIND_EXIT "exit"
 #define ENG_KIND_METADATA "metadata_error"
 #define ENG_KIND_MEMORY_LIMIT "memory_limit"
+#define ENG_KIND_COMPILE "compile_error"   /* wasm2c or the C compiler failed or hit a compile limit */
 
 typedef struct eng_limits {
     uint64_t max_memory;   /* bytes held by one instance: linear memory, files, emitted bytes */
     uint64_t max_stack;    /* native stack for guest code (used when spawning threads) */
     uint64_t timeout_ms;   /* per call (instantiation and each content); 0 = none */
     size_t max_output;     /* bytes captured per stream per call */
+    size_t max_children;   /* sub-contents kept per call; later ones are dropped at once (0 = no limit) */
 } eng_limits_t;
 
 #define ENG_DEFAULT_MAX_MEMORY ((uint64_t)1 << 30)
 #define ENG_DEFAULT_MAX_STACK ((uint64_t)8 << 20)
 #define ENG_DEFAULT_TIMEOUT_MS 60000u
 #define ENG_DEFAULT_MAX_OUTPUT ((size_t)1 << 20)
+#define ENG_DEFAULT_MAX_CHILDREN 1000
 
 void eng_limits_default(eng_limits_t *l);
 
@@ -79,7 +82,9 @@ void eng_error_clear(eng_error_t *e);
 /* eng_module_open: map, read and check a module. On failure returns -1
  * with err->kind = invalid_module, instantiate, or NULL (I/O error). */
 int eng_module_open(const char *path, eng_module_t **out, eng_error_t *err);
-/* eng_module_compile: load (compiling if needed) the native object. */
+/* eng_module_compile: load (compiling if needed) the native object. On
+ * failure err->kind = compile_error (message "compile_error: ...") when
+ * wasm2c or the C compiler failed or hit a limit, else invalid_module. */
 int eng_module_compile(eng_module_t *m, const aot_config_t *cfg, bool *compiled, eng_error_t *err);
 void eng_module_free(eng_module_t *m);
 
@@ -111,6 +116,7 @@ typedef struct eng_result {
     meta_batch_t metadata;     /* tables point into the slot's schema */
     eng_emission_t *subcontent;
     size_t nsubcontent, subcontent_cap;
+    size_t subcontent_dropped;  /* emissions past limits.max_children, dropped at once */
     double duration_ms;        /* time inside the module's entry point */
     uint64_t peak_memory;      /* the instance's peak bytes */
 } eng_result_t;

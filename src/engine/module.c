@@ -17,6 +17,7 @@ void eng_limits_default(eng_limits_t *l) {
     l->max_stack = ENG_DEFAULT_MAX_STACK;
     l->timeout_ms = ENG_DEFAULT_TIMEOUT_MS;
     l->max_output = ENG_DEFAULT_MAX_OUTPUT;
+    l->max_children = ENG_DEFAULT_MAX_CHILDREN;
 }
 
 const char *eng_kind_name(eng_kind_t k) {
@@ -223,16 +224,20 @@ int eng_module_open(const char *path, eng_module_t **out, eng_error_t *err) {
     return 0;
 }
 
+/* eng_module_compile: see engine.h. */
 int eng_module_compile(eng_module_t *m, const aot_config_t *cfg, bool *compiled, eng_error_t *err) {
     *compiled = false;
     if (m->object) return 0;
     char *msg = NULL;
-    if (aot_load(cfg, &m->info, m->file.data, m->file.size, m->name, &m->object, compiled, &msg) != 0) {
-        eng_fail(err, ENG_KIND_INVALID_MODULE, "%s", msg ? msg : "compilation failed");
-        free(msg);
-        return -1;
+    int rc = aot_load(cfg, &m->info, m->file.data, m->file.size, m->name, &m->object, compiled, &msg);
+    if (rc == AOT_COMPILE_ERROR) {
+        /* The kind starts the message too: the modules table keeps only the message. */
+        eng_fail(err, ENG_KIND_COMPILE, ENG_KIND_COMPILE ": %s", msg ? msg : "compilation failed");
+    } else if (rc != AOT_OK) {
+        eng_fail(err, ENG_KIND_INVALID_MODULE, "%s", msg ? msg : "cannot load the compiled object");
     }
-    return 0;
+    free(msg);
+    return rc == AOT_OK ? 0 : -1;
 }
 
 void eng_module_free(eng_module_t *m) {
