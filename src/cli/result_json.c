@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "rt/rt.h"
 #include "util/utf8.h"
 
 #define CLI_HEX_BYTES 4096
@@ -59,6 +60,16 @@ static json_t *cli_hex(const uint8_t *data, size_t len) {
     return j;
 }
 
+/* cli_hex_guarded: cli_hex of at most CLI_HEX_BYTES bytes that may lie in
+ * the mapped sample, read through a fault guard; NULL if they could not be
+ * read (the sample was truncated while mapped). */
+static json_t *cli_hex_guarded(const uint8_t *data, size_t len) {
+    uint8_t copy[CLI_HEX_BYTES];
+    if (len > sizeof copy) len = sizeof copy;
+    if (rt_guarded_copy(copy, data, len) != 0) return NULL;
+    return cli_hex(copy, len);
+}
+
 static json_t *cli_subcontent_json(const eng_result_t *r, const uint8_t *content) {
     json_t *arr = json_array();
     for (size_t i = 0; i < r->nsubcontent; i++) {
@@ -68,7 +79,9 @@ static json_t *cli_subcontent_json(const eng_result_t *r, const uint8_t *content
         size_t shown = size < CLI_HEX_BYTES ? size : CLI_HEX_BYTES;
         json_t *o = json_pack("{sIsssIsb}", "index", (json_int_t)i, "filename", e->filename, "size", (json_int_t)size,
                               "truncated", size > CLI_HEX_BYTES);
-        json_object_set_new(o, "data_hex", cli_hex(data, shown));
+        json_t *hex = cli_hex_guarded(data, shown);
+        json_object_set_new(o, "data_hex", hex ? hex : json_null());
+        if (!hex) json_object_set_new(o, "data_error", json_string("I/O error: the sample changed (truncated?) while mapped"));
         json_object_set_new(o, "kind", json_string(e->is_slice ? "slice" : "bytes"));
         if (e->is_slice) {
             json_object_set_new(o, "offset", json_integer((json_int_t)e->offset));

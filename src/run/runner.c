@@ -180,10 +180,13 @@ static run_content_t *run_child(run_t *r, run_content_t *parent, eng_emission_t 
  * within the depth and children limits (what is dropped is recorded). */
 static void run_children(run_t *r, run_content_t *c, store_content_t *sc) {
     const run_options_t *o = r->opt;
-    size_t emitted = 0, queued = 0;
-    for (size_t m = 0; m < sc->nruns; m++) emitted += sc->runs[m].result.nsubcontent;
+    size_t emitted = 0, queued = 0, dropped_early = 0;
+    for (size_t m = 0; m < sc->nruns; m++) {
+        emitted += sc->runs[m].result.nsubcontent + sc->runs[m].result.subcontent_dropped;
+        dropped_early += sc->runs[m].result.subcontent_dropped;
+    }
     if (!emitted) return;
-    run_content_t **kids = calloc(emitted, sizeof *kids);
+    run_content_t **kids = calloc(emitted - dropped_early ? emitted - dropped_early : 1, sizeof *kids);
     buf_t notes = BUF_INIT;
     if (!kids) {
         buf_printf(&notes, "out of memory: %zu sub-contents not processed", emitted);
@@ -241,6 +244,47 @@ static void run_module(run_worker_t *w, size_t m, const eng_content_t *ec, store
     run_stats_add(&w->stats[m], &out->result);
 }
 
+typedef struct run_hash_job {
+    const run_content_t *content;
+    uint8_t *out;
+} run_hash_job_t;
+
+/* run_hash_job_run: the body of run_hash (may be abandoned by a fault). */
+static void run_hash_job_run(void *arg) {
+    const run_hash_job_t *job = arg;
+    sha256_of(job->content->data, job->content->size, job->out);
+}
+
+/* run_hash: the SHA-256 of the content's bytes into out. Returns 0, or -1
+ * if the bytes could not be read: they are (or lie in) a mapped input file
+ * that was truncated meanwhile, and reading them faulted. */
+static int run_hash(const run_content_t *c, uint8_t out[32]) {
+    run_hash_job_t job = {c, out};
+    return rt_guarded_call(c->data, c->size, run_hash_job_run, &job);
+}
+
+/* run_origin_path: the input file whose bytes the content is (or is a
+ * slice of), or NULL for emitted bytes. */
+static const char *run_origin_path(const run_content_t *c) {
+    while (c && !c->source_path) c = c->is_slice ? c->parent : NULL;
+    return c ? c->source_path : NULL;
+}
+
+/* run_hash_or_fail: hash the content into sc; on an I/O error record it
+ * as unreadable (the content is then not processed). */
+static void run_hash_or_fail(const run_content_t *c, store_content_t *sc) {
+    if (run_hash(c, sc->sha256) == 0) {
+        sc->has_sha256 = true;
+        return;
+    }
+    const char *origin = run_origin_path(c);
+    buf_t m = BUF_INIT;
+    buf_printf(&m, "I/O error reading the content's bytes: input file %s changed (truncated?) while being processed",
+               origin ? origin : "(unknown)");
+    sc->status = "unreadable";
+    sc->error = buf_steal(&m);
+}
+
 static void run_process(run_worker_t *w, run_content_t *c) {
     run_t *r = w->run;
     double t0 = run_mono_ms();
@@ -266,9 +310,8 @@ static void run_process(run_worker_t *w, run_content_t *c) {
         sc.error = buf_steal(&m);
         sc.limits_hit = strdup("max_content_size");
     } else {
-        sha256_of(c->data, c->size, sc.sha256);
-        sc.has_sha256 = true;
-        int64_t first = run_dedup_claim(r->dedup, sc.sha256, c->id);
+        run_hash_or_fail(c, &sc);
+        int64_t first = sc.has_sha256 ? run_dedup_claim(r->dedup, sc.sha256, c->id) : 0;
         if (first > 0) {
             sc.status = "duplicate";
             sc.duplicate_of = first;
@@ -297,8 +340,11 @@ static void run_process(run_worker_t *w, run_content_t *c) {
 }
 
 /* run_root_content: map an input file as a root content (NULL if it was
- * completed by a previous run; unreadable files are recorded). */
-static run_content_t *run_root_content(run_t *r, const char *path) {
+ * completed by a previous run; unreadable files are recorded). The file is
+ * opened without following a symbolic link unless `follow_link` (a link
+ * the user asked to follow) and must be a regular file when opened (a
+ * FIFO, device or link swapped in after enumeration is unreadable). */
+static run_content_t *run_root_content(run_t *r, const char *path, bool follow_link) {
     if (r->opt->resume && store_root_done(r->store, path)) {
         run_report_resumed(r->report);
         return NULL;
@@ -315,7 +361,8 @@ static run_content_t *run_root_content(run_t *r, const char *path) {
     c->filename = strdup(slash ? slash + 1 : path);
     c->source_path = strdup(path);
     atomic_init(&c->refs, 1);
-    if (mapped_file_open(path, &c->map) != 0) {
+    if (mapped_file_open_flags(path, follow_link ? 0 : MAPPED_FILE_NOFOLLOW, &c->map) != 0) {
+        int e = errno;
         store_content_t sc;
         memset(&sc, 0, sizeof sc);
         sc.id = sc.root_id = c->id;
@@ -325,7 +372,7 @@ static run_content_t *run_root_content(run_t *r, const char *path) {
         c->filename = c->source_path = NULL;
         sc.status = "unreadable";
         buf_t m = BUF_INIT;
-        buf_printf(&m, "cannot read %s: %s", path, strerror(errno));
+        buf_printf(&m, "cannot read %s: %s", path, mapped_file_strerror(&c->map, e));
         sc.error = buf_steal(&m);
         sc.started_at = run_wall_now();
         run_report_done(r->report, &sc);
@@ -354,10 +401,11 @@ static run_content_t *run_take(run_t *r) {
         if (!r->input_done && !store_failed(r->store)) {
             const char *path = run_input_next(r->input);
             if (!path) { r->input_done = true; continue; }
+            bool follow_link = run_input_followed_link(r->input);
             char *copy = strdup(path);
             r->active++;
             pthread_mutex_unlock(&r->lock);
-            c = copy ? run_root_content(r, copy) : NULL;
+            c = copy ? run_root_content(r, copy, follow_link) : NULL;
             free(copy);
             pthread_mutex_lock(&r->lock);
             if (c) break;
@@ -444,8 +492,11 @@ static int run_load_modules(run_t *r, const aot_config_t *cfg) {
             const char *slash = strrchr(paths[i], '/');
             buf_t name = BUF_INIT;
             buf_append(&name, slash + 1, strlen(slash + 1) - 5);
-            fprintf(stderr, "wadup: module %s cannot be used: %s%s%s\n", buf_cstr(&name), err.kind ? err.kind : "",
-                    err.kind ? ": " : "", err.message);
+            /* the kind, unless the message already starts with it */
+            size_t klen = err.kind ? strlen(err.kind) : 0;
+            bool named = klen && strncmp(err.message ? err.message : "", err.kind, klen) == 0;
+            fprintf(stderr, "wadup: module %s cannot be used: %s%s%s\n", buf_cstr(&name),
+                    err.kind && !named ? err.kind : "", err.kind && !named ? ": " : "", err.message);
             store_submit_module(r->store, buf_cstr(&name), paths[i], NULL, NULL, "failed", err.message);
             buf_free(&name);
             eng_error_clear(&err);
@@ -483,8 +534,10 @@ static int run_workers(run_t *r) {
         w->run = r;
         w->slots = calloc(r->nmodules, sizeof *w->slots);
         w->stats = calloc(r->nmodules, sizeof *w->stats);
+        eng_limits_t limits = r->opt->limits;
+        limits.max_children = r->opt->max_children; /* no module keeps more than the content may */
         for (size_t m = 0; w->slots && m < r->nmodules; m++)
-            if (!(w->slots[m] = eng_slot_new(r->modules[m], &r->opt->limits))) rc = -1;
+            if (!(w->slots[m] = eng_slot_new(r->modules[m], &limits))) rc = -1;
         if (rc == 0 && (!w->slots || !w->stats ||
                         rt_thread_spawn((size_t)r->opt->limits.max_stack, run_worker_main, w, &w->thread) != 0))
             rc = -1;
@@ -550,6 +603,7 @@ int run_main(const run_options_t *o) {
     if (o->resume && r.dedup) store_each_hash(r.store, run_seed_dedup, r.dedup);
     if (o->resume && r.tables) store_each_table(r.store, run_tables_seed, r.tables);
     if (r.dedup && r.tables && r.input && run_load_modules(&r, &cfg) == 0) {
+        run_tables_set_modules(r.tables, r.nmodules); /* each module's share of the table caps */
         r.report = run_report_new(r.modules, r.nmodules, o->quiet);
         if (r.report) {
             run_report_start(r.report);
