@@ -6,10 +6,15 @@
  * always written whole inside one transaction, so after a crash (even
  * kill -9) the database holds only complete contents. WAL mode.
  *
- * Schema (docs/sqlite-schema.md): contents, module_runs, modules, and one
- * table per metadata table (its typed columns plus _content and _module).
- * Metadata tables are created by the writer the first time a row for them
- * arrives, from the table definition the row points to. */
+ * Schema (docs/sqlite-schema.md): contents, module_runs, modules,
+ * metadata_tables; one physical table per (module, metadata table),
+ * "<table>@<module>" (its typed columns plus _content), created the first
+ * time a row for it arrives; and per table name a view "<table>" over every
+ * module's table of that name, with _module. Nothing a module writes can
+ * fail the store: a table or row SQLite refuses because of the module's
+ * metadata is rolled back (a savepoint per module run and table) and turns
+ * that run into a metadata_error; only real database failures (I/O, full
+ * disk, out of memory) fail the store. */
 #ifndef WADUP_STORE_STORE_H
 #define WADUP_STORE_STORE_H
 #include <stdbool.h>
@@ -39,9 +44,9 @@ int64_t store_next_id(const store_t *s);
  * duplicates), for deduplication across a resumed run. */
 void store_each_hash(store_t *s, void (*fn)(void *ctx, const uint8_t sha[32], int64_t id), void *ctx);
 
-/* store_each_table: call fn for every metadata table already in the
- * database (name, defining module, definition), so a resumed run keeps
- * one definition per table name. */
+/* store_each_table: call fn for every (module, metadata table) already in
+ * the database, with the module's definition, so a resumed run keeps each
+ * module's definitions. */
 void store_each_table(store_t *s, void (*fn)(void *ctx, const char *module, const meta_table_t *t), void *ctx);
 
 /* ---- items ---- */
