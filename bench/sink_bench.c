@@ -48,7 +48,7 @@ int main(int argc, char **argv) {
         sc->runs[0].module = "bench";
         eng_result_init(&sc->runs[0].result);
         sc->runs[0].result.success = true;
-        if (meta_parse_file(schema, "/metadata/bench.json", json.data, json.len, &sc->runs[0].result.metadata, &err)) {
+        if (meta_parse_file(schema, "/metadata/bench.json", json.data, json.len, NULL, &sc->runs[0].result.metadata, NULL, &err)) {
             fprintf(stderr, "sink_bench: %s\n", err);
             return 1;
         }

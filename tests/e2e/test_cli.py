@@ -256,6 +256,11 @@ HOSTILE_ARGS = {
     "memory-bomb": ["--timeout", "30", "--max-memory", "64M"],
     "tmp-bomb": ["--timeout", "30", "--max-memory", "64M"],
     "metadata-bomb": ["--timeout", "60", "--max-memory", "64M"],
+    "json-tree-bomb": ["--max-memory", "32M"],
+    "metadata-slow": ["--timeout", "1", "--max-memory", "2G"],
+    "poll-race": ["--timeout", "1", "--max-memory", "512M"],
+    "slice-flood": ["--max-memory", "16M"],
+    "table-churn": ["--max-memory", "64M"],
 }
 
 
@@ -289,10 +294,33 @@ def _check_bad_metadata(tc, status, r):
 def _check_metadata_bomb(tc, status, r):
     """Parsed rows count toward --max-memory: the host keeps what fits
     (about 60 of the 200 files of ~1 MiB) and refuses the rest."""
-    _fails_with("metadata_error", in_error=("exceed the memory limit", "more metadata errors"))(tc, status, r)
+    _fails_with("metadata_error", in_error=("left under the memory limit", "more metadata errors"))(tc, status, r)
     kept = len(tc.rows(r, "bomb"))
     tc.assertEqual(kept % 1000, 0)
     tc.assertTrue(30000 <= kept <= 64000, kept)
+
+
+def _succeeds(tc, status, r):
+    tc.assertEqual(status, 0, r["error"])
+    tc.assertIs(r["success"], True)
+
+
+def _check_table_squatter(tc, status, r):
+    """Valid metadata; the database's naming rules apply only in `wadup run`
+    (tests/e2e/test_store_containment.py)."""
+    _succeeds(tc, status, r)
+    tc.assertEqual([t["name"] for t in r["metadata"]["tables"]],
+                   ["file_sizes", "file_sizes__content", "t__content", "contents_uuid", "redo", "wadup_content",
+                    "contents", "sneaky", "cased", "FILE_SIZES"])
+    tc.assertEqual(tc.rows(r, "file_sizes"), [[{"String": "squatted"}]])
+
+
+def _check_wide_table(tc, status, r):
+    """The 2000-column table is refused by the parser; the 1000-column ones are kept."""
+    _fails_with("metadata_error", in_error=("/metadata/wide.json: table 'wide'",))(tc, status, r)
+    names = [t["name"] for t in r["metadata"]["tables"]]
+    tc.assertEqual(names, ["wide_ok"] + ["w%03d" % k for k in range(25)])
+    tc.assertEqual(len(r["metadata"]["rows"]), 26)
 
 
 def _check_exit_0_reactor(tc, status, r):
@@ -307,6 +335,14 @@ def _check_exit_3(tc, status, r):
     tc.assertEqual(r["stdout"], "exit-3: exiting with status 3\n")
 
 
+def _check_slow_reader(tc, status, r):
+    """On an intact sample it only reads it late (tests/e2e/test_inputs.py
+    truncates the file meanwhile and expects an I/O error)."""
+    tc.assertEqual(status, 0, r["error"])
+    tc.assertIs(r["success"], True)
+    tc.assertEqual(r["stdout"], "slow-reader: read %d bytes\n" % len(HOSTILE_SAMPLE))
+
+
 HOSTILE_CHECKS = {
     "bad-indirect-call": _fails_with("indirect_call"),
     "bad-metadata": _check_bad_metadata,
@@ -314,19 +350,30 @@ HOSTILE_CHECKS = {
     "div-zero": _fails_with("integer_divide_by_zero"),
     "exit-0-reactor": _check_exit_0_reactor,
     "exit-3": _check_exit_3,
+    "fd3-leak": _succeeds,
     "huge-stdout": _check_huge_stdout,
     "infinite-loop": _fails_with("timeout"),
     "int-overflow": _fails_with("integer_overflow"),
     "invalid-conversion": _fails_with("invalid_conversion"),
+    "json-tree-bomb": _fails_with("metadata_error", in_error=("/metadata/bomb.json: not parsed: parsing it needs more than",)),
     "memory-bomb": _fails_with("memory_limit", exit_code=1),
     "metadata-bomb": _check_metadata_bomb,
+    # under load the deadline may come while it still writes (test_hostile checks the parse case)
+    "metadata-slow": _fails_with("timeout"),
     "out-of-bounds": _fails_with("out_of_bounds"),
+    "poll-race": _fails_with("timeout"),
     "recursion": _fails_with("stack_overflow"),
+    "rename-churn": _succeeds,
     "returns-error": _fails_with("module_error", exit_code=2),
     "sleepy": _fails_with("timeout"),
+    "slice-flood": _fails_with("metadata_error", in_error=("'filename' is 1048576 bytes, more than the limit of 4096",)),
+    "slow-reader": _check_slow_reader,
+    "table-churn": _succeeds,
+    "table-squatter": _check_table_squatter,
     "tmp-bomb": _fails_with("memory_limit", exit_code=1),
     "unknown-import": _fails_with("instantiate", in_error=("env.mystery_function",)),
     "unreachable": _fails_with("unreachable"),
+    "wide-table": _check_wide_table,
 }
 
 HOSTILE_SAMPLE = b"hostile sample\n"
