@@ -23,7 +23,10 @@
  * Limits (meta_limits_t): the memory a parse really allocates — jansson's
  * tree, counted through allocation hooks installed for the whole process
  * and charged to the parse running on the calling thread, plus the rows
- * and definitions built from it — never exceeds the caller's budget, and a
+ * and definitions built from it — never exceeds the caller's budget (except
+ * jansson's own allocations: refusing one crashes jansson 2.14, so the
+ * first one past the budget fails the parse, which stops before jansson
+ * reads its next chunk of at most 1 KiB), and a
  * parse stops at the caller's deadline (JSON is fed to jansson in chunks
  * and validation loops look at the clock). Definitions are capped:
  * META_MAX_COLUMNS per table, META_MAX_TABLES per schema. */
@@ -121,10 +124,11 @@ static void *meta_json_malloc(size_t n) {
     uint64_t head[2] = {meta_cost(malloc_usable_size(p)), 0};
     meta_mem_t *m = meta_mem_active;
     if (m) {
-        if (!meta_mem_take(m, head[0])) {
-            free(p);
-            return NULL;
-        }
+        /* Never refused: jansson 2.14 cannot survive a failed allocation
+         * while lexing a token (it asserts, or reads past its buffer). An
+         * allocation past the limit is counted and marks the parse
+         * refused; meta_feed_next then stops it before more input. */
+        if (!meta_mem_take(m, head[0])) m->used = head[0] > UINT64_MAX - m->used ? UINT64_MAX : m->used + head[0];
         head[1] = m->generation;
     }
     memcpy(p, head, sizeof head);
@@ -858,6 +862,7 @@ static size_t meta_feed_next(void *buffer, size_t buflen, void *arg) {
         f->p->status = META_ERR_TIMEOUT;
         return (size_t)-1;
     }
+    if (f->p->mem.refused) return (size_t)-1; /* past the memory limit (see meta_json_malloc) */
     size_t n = f->len - f->pos;
     if (n > buflen) n = buflen;
     if (n > META_FEED_CHUNK) n = META_FEED_CHUNK;
@@ -876,8 +881,10 @@ static json_t *meta_load(meta_parse_t *p, const uint8_t *json, size_t len) {
     }
     meta_feed_t feed = {p, json, len, 0};
     json_t *root = json_load_callback(meta_feed_next, &feed, META_JSON_FLAGS, &jerr);
-    if (!root) {
-        meta_fail_json(p, &jerr);
+    if (!root || p->mem.refused) {
+        json_decref(root);
+        if (root) meta_fail_limit(p);
+        else meta_fail_json(p, &jerr);
         return NULL;
     }
     if (!json_is_object(root)) {
