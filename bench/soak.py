@@ -82,6 +82,7 @@ def main():
     ap.add_argument("--contents", type=int, default=10000)
     ap.add_argument("--timeout", default="0.01")
     ap.add_argument("--max-memory", default="64M")
+    ap.add_argument("--max-output", default="64K", help="stdout/stderr kept per run (huge-stdout writes 1 MiB per content)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--wadup", default=os.path.join(REPO, "build", "wadup"))
     ap.add_argument("--time-limit", type=float, default=3600.0, help="seconds the run may take")
@@ -101,7 +102,8 @@ def main():
     # compile-bomb module, if present, apply here)
     compile_s, _, _, err, p = run([a.wadup, "compile", modules], env)
     wall, rss, out, err, p = run([a.wadup, "run", "-q", "-t", str(a.workers), "--timeout", a.timeout,
-                                  "--max-memory", a.max_memory, "--modules", modules, "--input", inputs,
+                                  "--max-memory", a.max_memory, "--max-output", a.max_output,
+                                  "--modules", modules, "--input", inputs,
                                   "-o", db], env)
     failures = []
     if p.returncode != 0:
