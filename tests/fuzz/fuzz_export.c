@@ -95,6 +95,8 @@ static void load_schema(void) {
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
+/* LLVMFuzzerInitialize: once per process: a private scratch directory (in
+ * /dev/shm when possible) and the store's schema. */
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     (void)argc;
     (void)argv;
@@ -425,6 +427,8 @@ static void check_same_docs(const char *nd, size_t nd_size, const char *es, size
     FZ_CHECK(p2 == es_size, "bulk output has extra lines");
 }
 
+/* LLVMFuzzerTestOneInput: libFuzzer's entry point: one input, checked as
+ * described at the top of this file; returns 0 (failures abort). */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static const char *const indexes[] = {"wadup", "results-2024", "\xc3\xa9t\xc3\xa9", "a\"b\\c"};
     fz_in_t in = {data, size};

@@ -69,6 +69,7 @@ static void snapshot_take(snapshot_t *s, const meta_schema_t *schema, const meta
     if (b->nrows) memcpy(s->rows, b->rows, b->nrows * sizeof *b->rows);
 }
 
+/* snapshot_free: release what snapshot_take copied. */
 static void snapshot_free(snapshot_t *s) {
     free(s->schema_tables);
     free(s->batch_tables);
@@ -260,6 +261,8 @@ static void do_drop_table(meta_schema_t *schema, meta_batch_t *b, unsigned pick)
     snapshot_free(&s);
 }
 
+/* LLVMFuzzerTestOneInput: libFuzzer's entry point: one input, checked as
+ * described at the top of this file; returns 0 (failures abort). */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     fz_in_t in = {data, size};
     uint8_t flags = fz_u8(&in);

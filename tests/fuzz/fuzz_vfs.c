@@ -490,7 +490,7 @@ static int pick_node(fz_in_t *in, model_t *m) {
     return pick;
 }
 
-/* pick_dir_start: the start node of a relative path (NULL means root). */
+/* pick_start: the start node of a relative path (sometimes NULL, meaning the root). */
 static int pick_start(fz_in_t *in, model_t *m, vfs_node_t **v) {
     int s = pick_node(in, m);
     *v = m->n[s].v;
@@ -748,8 +748,6 @@ static void op_take(fz_in_t *in, model_t *m) {
     n->borrowed_ptr = NULL;
 }
 
-/* op_open: take a reference into a slot (dropping the slot's old one). */
-static void op_open(fz_in_t *in, model_t *m);
 /* op_close: drop the reference held by a slot. */
 static void op_close(model_t *m, int slot) {
     int i = m->slots[slot];
@@ -761,6 +759,7 @@ static void op_close(model_t *m, int slot) {
     if (n->refs == 0 && !n->linked) node_die(m, i);
 }
 
+/* op_open: take a reference into a slot (dropping the slot's old one). */
 static void op_open(fz_in_t *in, model_t *m) {
     int slot = fz_u8(in) % M_SLOTS;
     int i = pick_node(in, m);
@@ -1063,6 +1062,8 @@ static void run_op(fz_in_t *in, model_t *m) {
     }
 }
 
+/* LLVMFuzzerTestOneInput: libFuzzer's entry point: one input, checked as
+ * described at the top of this file; returns 0 (failures abort). */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static model_t m;
     if (!fz_long[0]) memset(fz_long, 'L', sizeof fz_long - 1);

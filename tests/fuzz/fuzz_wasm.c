@@ -196,6 +196,8 @@ static size_t errlen_for(size_t size) {
     return lens[size % (sizeof lens / sizeof *lens)];
 }
 
+/* LLVMFuzzerTestOneInput: libFuzzer's entry point: one input, checked as
+ * described at the top of this file; returns 0 (failures abort). */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static const wmod_t zero;
     size_t errlen = errlen_for(size);
