@@ -4,7 +4,7 @@
 Writes build/fuzz/corpus/<harness>/ (run by scripts/fuzz-corpus.sh, which
 builds the example modules first):
 
-  wasm      the project's built modules (build/examples, build/tests/guest):
+  wasm      the project's built modules (build/examples, build/tests/guest/**):
             small ones whole, every one also as a skeleton (function bodies
             cut to `end`, data and large custom sections dropped), plus a
             few hand-written modules (wat2wasm) using tables, globals, tags,
@@ -151,7 +151,8 @@ WAT_MODULES = {
 
 
 def wasm_seeds():
-    dirs = [os.path.join(ROOT, d) for d in ("build/examples", "build/examples/hostile", "build/tests/guest")]
+    dirs = [os.path.join(ROOT, d) for d in ("build/examples", "build/examples/hostile", "build/tests/guest",
+                                            "build/tests/guest/cmd", "build/tests/guest/wasi")]
     for d in dirs:
         if not os.path.isdir(d):
             continue
