@@ -40,13 +40,16 @@ tally_c() {
 # tally_py LOG STATUS: add up a Python unittest log ("Ran N tests", then
 # "OK" or "FAILED (failures=a, errors=b, skipped=c)").
 tally_py() {
-    local log=$1 status=$2 n f s
+    local log=$1 status=$2 n f s p
     n=$(sed -n 's/^Ran \([0-9]*\) tests\{0,1\} in .*/\1/p' "$log" | tail -n 1)
     n=${n:-0}
-    f=$(tail -n 3 "$log" | grep -o -E '(failures|errors|unexpected successes)=[0-9]+' | awk -F= '{s+=$2} END {print s+0}')
-    s=$(tail -n 3 "$log" | grep -o -E 'skipped=[0-9]+' | awk -F= '{s+=$2} END {print s+0}')
+    # (grep finding nothing must not end the script under set -e/pipefail)
+    f=$(tail -n 3 "$log" | { grep -o -E '(failures|errors|unexpected successes)=[0-9]+' || true; } |
+        awk -F= '{s+=$2} END {print s+0}')
+    s=$(tail -n 3 "$log" | { grep -o -E 'skipped=[0-9]+' || true; } | awk -F= '{s+=$2} END {print s+0}')
     if [ "$status" != 0 ] && [ "$f" = 0 ]; then f=1; fi
-    passed=$((passed + n - f - s)) failed=$((failed + f)) skipped=$((skipped + s))
+    p=$((n - f - s)); [ "$p" -ge 0 ] || p=0
+    passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
 }
 
 # tally_one STATUS: a check that is one test.
