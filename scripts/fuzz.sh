@@ -63,7 +63,7 @@ run_harness() {
     after=$(find "$art" -type f | wc -l)
     execs[$h]=$(fz_stat "$log" number_of_executed_units)
     rate[$h]=$(fz_stat "$log" average_exec_per_sec)
-    cov[$h]=$(grep -oE 'cov: [0-9]+' "$log" | tail -n 1 | cut -d' ' -f2)
+    cov[$h]=$(grep -oE 'cov: [0-9]+' "$log" | tail -n 1 | cut -d' ' -f2 || true) # none if it crashed at once
     crashes[$h]=$((after - before))
     if [ "$rc" != 0 ] && [ "${crashes[$h]}" = 0 ]; then crashes[$h]=1; fi
     if [ "${crashes[$h]}" != 0 ]; then

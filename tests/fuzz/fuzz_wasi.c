@@ -22,8 +22,10 @@
  * bytes); poll_oneoff returns within a second (the harness clamps clock
  * timeouts in the subscriptions to 0.2 ms first, relative or absolute, so a
  * longer sleep, not counting time spent waiting for a CPU, is a bug);
- * descriptors 0-2 stay stdio; every descriptor is
- * well-formed and its node alive; captured output never exceeds its cap;
+ * every descriptor is well-formed (stdio may be renumbered anywhere; a
+ * node descriptor's node is alive; preopens are directories); after the
+ * between-contents reset, fds 0-2 are stdio again and fd 3 is the root
+ * exactly as wasi_ctx_init preopened it; captured output never exceeds its cap;
  * the VFS's bytes equal the budget's use; on_close runs only for files and
  * never during wasi_reset_fds or wasi_ctx_free. At the end, with every
  * descriptor closed and the tree cleared, the VFS holds no bytes.
@@ -318,6 +320,7 @@ typedef struct fz_instance {
     uint8_t *data_bytes;     /* /data.bin's borrowed bytes (replaced between contents) */
     bool in_host_reset;      /* on_close must not run now */
     unsigned closes;
+    wasi_fd_t root_fd;       /* fd 3 as wasi_ctx_init made it */
 } fz_instance_t;
 
 /* on_close: the engine's hook; only for files, never during host resets. */
@@ -392,6 +395,7 @@ static void instance_init(fz_instance_t *x, fz_in_t *in) {
     FZ_CHECK(wasi_set_args(&x->ctx, argv0, 1) == 0 && wasi_set_env(&x->ctx, env, 3) == 0, "args/env");
     x->ctx.on_close = on_close;
     x->ctx.user = x;
+    x->root_fd = x->ctx.fds[3];
     memory_preset();
     fz_mem = (wasm_rt_memory_t){fz_region + GUARD, 1, 1, MEM_SIZE};
     x->ctx.memory = (b & 0x80) && (b & 0x20) ? NULL : &fz_mem;
@@ -402,9 +406,13 @@ static void next_content(fz_instance_t *x, fz_in_t *in) {
     x->in_host_reset = true;
     wasi_reset_fds(&x->ctx, keep_between_contents, x);
     x->in_host_reset = false;
-    wasi_fd_t *f3 = &x->ctx.fds[3];
-    FZ_CHECK(f3->used && f3->preopen && f3->node == vfs_root(x->fs) && f3->rights_base == WASI_RIGHTS_ALL,
-             "fd 3 is not the preopened root after wasi_reset_fds");
+    static const int stdio[3] = {WASI_FD_STDIN, WASI_FD_STDOUT, WASI_FD_STDERR};
+    for (u32 i = 0; i < 3; i++)
+        FZ_CHECK(x->ctx.fds[i].used && x->ctx.fds[i].kind == stdio[i], "fd %u is not stdio after wasi_reset_fds", i);
+    const wasi_fd_t *f3 = &x->ctx.fds[3];
+    FZ_CHECK(f3->used && f3->preopen && f3->node == vfs_root(x->fs) && f3->rights_base == x->root_fd.rights_base &&
+                 f3->rights_inheriting == x->root_fd.rights_inheriting && f3->pos == 0 && f3->fdflags == 0,
+             "fd 3 is not the preopened root as wasi_ctx_init made it after wasi_reset_fds");
     vfs_clear_dir(x->fs, x->tmp);
     vfs_clear_dir(x->fs, x->meta);
     vfs_clear_dir(x->fs, x->sub);
@@ -417,14 +425,14 @@ static void next_content(fz_instance_t *x, fz_in_t *in) {
 static void check_fds(const fz_instance_t *x) {
     const wasi_ctx_t *c = &x->ctx;
     FZ_CHECK(c->nfds >= 4 && c->nfds <= WASI_MAX_FDS, "nfds %u", c->nfds);
-    static const int stdio[3] = {WASI_FD_STDIN, WASI_FD_STDOUT, WASI_FD_STDERR};
-    for (u32 i = 0; i < 3; i++)
-        FZ_CHECK(c->fds[i].used && c->fds[i].kind == stdio[i], "fd %u is no longer stdio", i);
-    for (u32 i = 3; i < c->nfds; i++) {
+    for (u32 i = 0; i < c->nfds; i++) { /* stdio may be renumbered anywhere (as in wasmtime) */
         const wasi_fd_t *f = &c->fds[i];
         if (!f->used) continue;
-        FZ_CHECK(f->kind == WASI_FD_NODE && f->node != NULL, "fd %u kind %d node %p", i, f->kind, (void *)f->node);
-        FZ_CHECK(vfs_kind(f->node) == VFS_DIR || vfs_kind(f->node) == VFS_FILE, "fd %u node kind", i);
+        FZ_CHECK(f->kind >= WASI_FD_STDIN && f->kind <= WASI_FD_NODE, "fd %u kind %d", i, f->kind);
+        FZ_CHECK((f->kind == WASI_FD_NODE) == (f->node != NULL), "fd %u kind %d node %p", i, f->kind,
+                 (void *)f->node);
+        if (f->node) FZ_CHECK(vfs_kind(f->node) == VFS_DIR || vfs_kind(f->node) == VFS_FILE, "fd %u node kind", i);
+        FZ_CHECK(!f->preopen || (f->node && vfs_kind(f->node) == VFS_DIR), "fd %u: a preopen that is no directory", i);
     }
 }
 
