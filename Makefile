@@ -125,3 +125,32 @@ $(GUEST_LIBS_STAMP): scripts/build-guest-libs.sh $(SYSROOT)/.stamp
 build/examples/zip-extractor.wasm: $(GUEST_LIBS_STAMP) examples/zip-extractor/build.flags
 build/examples/sqlite-parser.wasm: $(GUEST_LIBS_STAMP) examples/sqlite-parser/build.flags
 # --- guest libraries (end)
+
+# --- fuzzing (begin)
+# libFuzzer harnesses (tests/fuzz/fuzz_*.c, docs/fuzzing.md) built with
+# Debian's clang-19 against the library sources compiled with clang-19 too
+# (coverage + ASan + UBSan), at build/fuzz/fuzz_*. scripts/fuzz.sh runs them.
+FUZZ_CC      = clang-19
+FUZZ_DIR     = build/fuzz
+FUZZ_CFLAGS  = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -O1 -Isrc -fno-omit-frame-pointer \
+               -fno-sanitize-recover=undefined
+FUZZ_OBJ     = $(LIB_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
+FUZZ_SRC     = $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN     = $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_DIR)/%)
+
+.PHONY: fuzz
+fuzz: $(FUZZ_BIN)
+
+$(FUZZ_DIR)/obj/%.o: %.c $(wildcard src/*/*.h)
+	@mkdir -p $(dir $@)
+	@echo "  CC  $< (fuzz)"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
+
+$(FUZZ_DIR)/libwadup.a: $(FUZZ_OBJ)
+	@rm -f $@
+	@ar rcs $@ $^
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FUZZ_DIR)/libwadup.a
+	@echo "  LD  $@"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -Itests/fuzz -o $@ $< $(FUZZ_DIR)/libwadup.a $(LDLIBS)
+# --- fuzzing (end)

@@ -13,7 +13,7 @@ set -euo pipefail
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
-HOST_PACKAGES="build-essential pkg-config wabt libjansson-dev nettle-dev libsqlite3-dev sqlite3 zlib1g-dev python3 nodejs dpkg-dev autoconf python3-chardet python3-humanize python3-slugify python3-pydantic procps time"
+HOST_PACKAGES="build-essential pkg-config wabt libjansson-dev nettle-dev libsqlite3-dev sqlite3 zlib1g-dev python3 nodejs dpkg-dev autoconf python3-chardet python3-humanize python3-slugify python3-pydantic procps time libclang-rt-19-dev"
 GUEST_PACKAGES="clang-19 lld-19 llvm-19 wasi-libc libclang-rt-19-dev-wasm32 tcl8.6"
 
 # derive_sources: print a deb822 stanza for bookworm-backports (deb + deb-src)

@@ -5,7 +5,9 @@
 #   2. the unit tests, normal and sanitized,
 #   3. the C SDK check under Node's WASI and the Python SDK/builder host tests,
 #   4. the end-to-end tests (CLI, batch runner, Python modules), against the
-#      normal and the sanitized binary.
+#      normal and the sanitized binary,
+#   5. the fuzz harnesses' regression inputs and a short run of each
+#      (scripts/fuzz.sh, FUZZ_SECONDS per harness, default 20).
 # Compiled modules go to a fresh cache so the run also exercises compilation.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -85,6 +87,12 @@ for bin in build/wadup build/asan/wadup; do
     if [ "$rc" = 0 ]; then tail -n 4 "$log"; else grep -E '^(FAIL|ERROR):' "$log" || true; tail -n 80 "$log"; echo "FAILED: e2e with $bin"; fi
     tally_py "$log" "$rc"
 done
+
+step "fuzz harnesses: regressions, then ${FUZZ_SECONDS:-20} s each (scripts/fuzz.sh)"
+rc=0; ./scripts/fuzz.sh "${FUZZ_SECONDS:-20}" >"$cache/fuzz.log" 2>&1 || rc=$?
+grep -v '^TESTS ' "$cache/fuzz.log" | tail -n 30 || true
+[ "$rc" = 0 ] || echo "FAILED: scripts/fuzz.sh"
+tally_c "$cache/fuzz.log" "$rc"
 
 echo
 if [ "$skipped" != 0 ]; then echo "($skipped skipped)"; fi
