@@ -20,6 +20,11 @@
 #include "util/utf8.h"
 
 #define STORE_DEFAULT_QUEUE 2048
+/* Producers also wait while the queued items hold this many bytes
+ * (captured output, rows, leftover emitted data): what modules produce
+ * cannot pile up in the queue however many modules or contents there are.
+ * The batch being written holds at most as much again. */
+#define STORE_MAX_QUEUE_BYTES ((uint64_t)32 << 20)
 #define STORE_COMMIT_ROWS 200000
 #define STORE_COMMIT_SECONDS 0.5
 /* Producers wake the writer only once this many items wait; otherwise the
@@ -345,16 +350,43 @@ int store_open(const store_options_t *o, store_t **out, char **err) {
 
 /* ---- the queue ---- */
 
-/* store_enqueue: queue an item, waiting while the queue is full. */
+/* store_result_cost: the bytes one module's result holds in the queue. */
+static uint64_t store_result_cost(const eng_result_t *r) {
+    uint64_t n = (uint64_t)r->out.cap + r->err.cap + (r->error ? strlen(r->error) : 0);
+    for (size_t i = 0; i < r->metadata.nrows; i++) {
+        const meta_row_t *row = &r->metadata.rows[i];
+        n += sizeof *row + 16 + row->table->ncolumns * sizeof(meta_value_t);
+        for (size_t k = 0; k < row->table->ncolumns; k++)
+            if (row->values[k].type == META_STRING && !row->values[k].is_null) n += row->values[k].u.s.len + 17;
+    }
+    for (size_t i = 0; i < r->nsubcontent; i++) n += sizeof r->subcontent[i] + (r->subcontent[i].data ? r->subcontent[i].size : 0);
+    return n;
+}
+
+/* store_item_cost: the bytes an item holds until it is written. */
+static uint64_t store_item_cost(const store_item_t *it) {
+    uint64_t n = sizeof *it;
+    if (it->kind != ITEM_CONTENT) return n;
+    const store_content_t *c = &it->content;
+    n += (c->error ? strlen(c->error) : 0) + (c->limits_hit ? strlen(c->limits_hit) : 0);
+    for (size_t i = 0; i < c->nruns; i++) n += sizeof c->runs[i] + store_result_cost(&c->runs[i].result);
+    return n;
+}
+
+/* store_enqueue: queue an item, waiting while the queue is full (items or
+ * bytes; an item is always accepted into an empty queue). */
 static void store_enqueue(store_t *s, store_item_t *it) {
+    uint64_t cost = store_item_cost(it);
     pthread_mutex_lock(&s->lock);
-    while (s->queued >= s->max_queue && !s->error) pthread_cond_wait(&s->has_room, &s->lock);
+    while ((s->queued >= s->max_queue || (s->queued && s->queued_bytes + cost > STORE_MAX_QUEUE_BYTES)) && !s->error)
+        pthread_cond_wait(&s->has_room, &s->lock);
     it->next = NULL;
     if (s->tail) s->tail->next = it;
     else s->head = it;
     s->tail = it;
     s->queued++;
-    if (s->queued == STORE_WAKE_ITEMS) pthread_cond_signal(&s->has_items);
+    s->queued_bytes += cost;
+    if (s->queued == STORE_WAKE_ITEMS || s->queued_bytes >= STORE_MAX_QUEUE_BYTES / 2) pthread_cond_signal(&s->has_items);
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -631,6 +663,7 @@ static void *store_writer_main(void *arg) {
         store_item_t *items = s->head;
         s->head = s->tail = NULL;
         s->queued = 0;
+        s->queued_bytes = 0;
         pthread_cond_broadcast(&s->has_room);
         pthread_mutex_unlock(&s->lock);
         store_write_batch(s, items);

@@ -68,6 +68,7 @@ struct store {
     pthread_cond_t has_items, has_room;
     store_item_t *head, *tail;
     size_t queued, max_queue;
+    uint64_t queued_bytes;            /* what the queued items hold (store_item_cost) */
     bool closing;
     /* writer state */
     sqlite3_stmt *ins_content, *ins_run, *ins_module, *root_done;
