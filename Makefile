@@ -34,6 +34,12 @@ HOSTILE_C    = $(sort $(wildcard examples/hostile/*.c))
 HOSTILE_WASM = $(patsubst examples/hostile/%.c,build/examples/hostile/%.wasm,$(HOSTILE_C))
 GUEST_TEST_C    = $(sort $(wildcard tests/guest/*.c))
 GUEST_TEST_WASM = $(patsubst tests/guest/%.c,build/tests/guest/%.wasm,$(GUEST_TEST_C))
+# Command modules (export _start) for `wadup exec` tests: no reactor flag.
+GUEST_CMD_C     = $(sort $(wildcard tests/guest/cmd/*.c))
+GUEST_CMD_WASM  = $(patsubst tests/guest/cmd/%.c,build/tests/guest/cmd/%.wasm,$(GUEST_CMD_C))
+# WASI preview1 conformance programs (commands, tests/e2e/test_wasi_conformance.py).
+GUEST_WASI_C    = $(sort $(wildcard tests/guest/wasi/*.c))
+GUEST_WASI_WASM = $(patsubst tests/guest/wasi/%.c,build/tests/guest/wasi/%.wasm,$(GUEST_WASI_C))
 
 .PHONY: all asan unit-bins bench-bins examples test clean
 all: $(B)/wadup examples
@@ -63,7 +69,7 @@ $(SYSROOT)/.stamp:
 	ln -sfn /usr/lib/wasm32-wasi $(SYSROOT)/lib/wasm32-wasi
 	@touch $@
 
-examples: $(EXAMPLE_WASM) $(HOSTILE_WASM) $(GUEST_TEST_WASM)
+examples: $(EXAMPLE_WASM) $(HOSTILE_WASM) $(GUEST_TEST_WASM) $(GUEST_CMD_WASM) $(GUEST_WASI_WASM)
 
 build/examples/%.wasm: examples/%/module.c guest/c/wadup.h $(SYSROOT)/.stamp
 	@mkdir -p $(dir $@)
@@ -76,6 +82,14 @@ build/examples/hostile/%.wasm: examples/hostile/%.c guest/c/wadup.h $(SYSROOT)/.
 build/tests/guest/%.wasm: tests/guest/%.c guest/c/wadup.h $(SYSROOT)/.stamp
 	@mkdir -p $(dir $@)
 	$(WASM_CC) $(WASM_CFLAGS) $(WASM_REACTOR) -o $@ $<
+
+build/tests/guest/cmd/%.wasm: tests/guest/cmd/%.c $(SYSROOT)/.stamp
+	@mkdir -p $(dir $@)
+	$(WASM_CC) $(WASM_CFLAGS) -o $@ $<
+
+build/tests/guest/wasi/%.wasm: tests/guest/wasi/%.c tests/guest/wasi/conform.h $(SYSROOT)/.stamp
+	@mkdir -p $(dir $@)
+	$(WASM_CC) $(WASM_CFLAGS) -o $@ $<
 
 # The shared CPython runtime for Python modules (minutes on first build;
 # each stage is redone only when its inputs change) and the files

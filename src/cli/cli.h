@@ -17,6 +17,7 @@ int cli_inspect(int argc, char **argv);
 int cli_run(int argc, char **argv);
 int cli_export(int argc, char **argv);
 int cli_python(int argc, char **argv);
+int cli_exec(int argc, char **argv);
 
 /* cli_parse_size: "4096", "64K", "64KiB", "16M", "1G" (powers of 1024).
  * Returns 0 or -1. */

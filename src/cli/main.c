@@ -20,6 +20,7 @@ static void cli_usage(FILE *to) {
             "  export DB --format ndjson|es-bulk           export results as JSON documents\n"
             "  python build PROJECT -o MODULE.wasm         build a Python module (no C compiler needed)\n"
             "  test -m MODULE.wasm -s SAMPLE [-f NAME]     run one module on one file, print a JSON result\n"
+            "  exec [options] MODULE.wasm [ARGS...]        run a WASI command like a native program\n"
             "  compile MODULE.wasm|DIR...                  compile modules to native code ahead of time\n"
             "  inspect MODULE.wasm [--json]                show what a module imports, exports and embeds\n"
             "  version                                     print the version\n"
@@ -90,6 +91,7 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, "export") == 0) return cli_export(argc - 1, argv + 1);
     if (strcmp(cmd, "python") == 0) return cli_python(argc - 1, argv + 1);
     if (strcmp(cmd, "test") == 0) return cli_test(argc - 1, argv + 1);
+    if (strcmp(cmd, "exec") == 0) return cli_exec(argc - 1, argv + 1);
     if (strcmp(cmd, "compile") == 0) return cli_compile(argc - 1, argv + 1);
     if (strcmp(cmd, "inspect") == 0) return cli_inspect(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {

@@ -133,4 +133,59 @@ const meta_schema_t *eng_slot_schema(const eng_slot_t *s);
  * every problem is described in *r (initialised by eng_run). */
 void eng_run(eng_slot_t *s, const eng_content_t *c, eng_result_t *r);
 
+/* ---- wadup exec: one WASI command run like a native program (exec.c) ---- */
+
+/* A --dir mapping: the host directory is copied into the sandbox (never
+ * written back) and preopened under the name `guest`. */
+typedef struct eng_exec_dir {
+    const char *host;
+    const char *guest;
+} eng_exec_dir_t;
+
+typedef struct eng_exec_options {
+    const char *const *args;   /* argv[1..]; argv[0] is the module's name */
+    size_t nargs;
+    const char *const *env;    /* the whole environment, "NAME=value" */
+    size_t nenv;
+    const eng_exec_dir_t *dirs;/* preopened on fds 3, 4, ... in this order */
+    size_t ndirs;
+    int stdio[3];              /* host descriptors for the guest's fds 0-2 */
+    uint64_t max_memory;       /* linear memory + the copied trees + files written */
+    uint64_t max_stack;
+    uint64_t timeout_ms;       /* instantiation + _start; 0 = none */
+    /* note: called for each host entry of a --dir tree left out (symbolic
+     * links, special files), before the module runs; may be NULL. */
+    void (*note)(void *user, const char *host_path, const char *why);
+    void *note_user;
+} eng_exec_options_t;
+
+typedef enum {
+    ENG_EXEC_EXITED,       /* _start returned (exit_code 0) or called proc_exit */
+    ENG_EXEC_TRAPPED,      /* a trap or the timeout stopped it: error_kind, message */
+    ENG_EXEC_NOT_RUNNABLE, /* not a command (no _start), or not compiled */
+    ENG_EXEC_SETUP_FAILED, /* the sandbox could not be built (a --dir unreadable or
+                            * over max_memory, initial memory over it, no thread) */
+    ENG_EXEC_BAD_OPTIONS,  /* a --dir GUEST path with "..", two mapped to one place */
+} eng_exec_status_t;
+
+typedef struct eng_exec_outcome {
+    eng_exec_status_t status;
+    uint32_t exit_code;        /* EXITED: proc_exit's code (0 when _start returned) */
+    const char *error_kind;    /* static string; NULL when EXITED, and for failures that are not
+                                * the module's (SETUP_FAILED other than memory_limit, BAD_OPTIONS) */
+    char *message;             /* malloc'd; NULL when EXITED (or out of memory) */
+    uint64_t peak_memory;      /* the instance's peak bytes */
+} eng_exec_outcome_t;
+
+/* eng_exec: run compiled module m's _start once in a fresh sandbox built
+ * only from `o` (no /data.bin, /tmp, /metadata, /subcontent, no root
+ * preopen, no embedded files): fds 0-2 passed through to o->stdio, the
+ * --dir trees copied in and preopened from fd 3, on a new guest thread of
+ * o->max_stack bytes. Blocks until the guest is done. The process should
+ * ignore SIGPIPE (a write to a closed pipe is then EPIPE for the guest).
+ * Always fills *out (free it with eng_exec_outcome_free); returns 0 when
+ * the module ran (EXITED or TRAPPED), -1 otherwise. */
+int eng_exec(eng_module_t *m, const eng_exec_options_t *o, eng_exec_outcome_t *out);
+void eng_exec_outcome_free(eng_exec_outcome_t *out);
+
 #endif

@@ -1,24 +1,37 @@
 /* vfs.c — the per-instance in-memory virtual filesystem (see vfs.h).
  *
- * Owns node allocation and lifetime, directory storage (an insertion-ordered
- * entry array with holes and a Fenwick tree for O(log n) indexed access and
- * removal, plus an open-addressing hash index keyed by a
- * per-filesystem random SipHash key, so hostile names cannot force
- * collisions), path resolution, file data (owned buf_t or borrowed bytes,
- * the latter copied out only through the filesystem's copier, which can
- * fail: see vfs_set_copier) and the budget accounting of everything it owns.
+ * Owns node (inode) and entry allocation and lifetime, directory storage
+ * (an insertion-ordered entry array with holes and a Fenwick tree for
+ * O(log n) indexed access and removal, plus an open-addressing hash index
+ * keyed by a per-filesystem random SipHash key, so hostile names cannot
+ * force collisions), path resolution (symbolic links, containment beneath
+ * a start directory), file data (owned buf_t or borrowed bytes, the latter
+ * copied out only through the filesystem's copier, which can fail: see
+ * vfs_set_copier), symbolic link targets, and the budget accounting of
+ * everything it owns.
+ *
+ * A directory entry (vfs_entry_t) names a node; a node keeps the list of
+ * its entries, oldest first, and counts the linked ones (nlink). Files and
+ * symbolic links may have several entries (hard links); a directory has
+ * exactly one.
  *
  * Invariants:
  *  - every node is on the filesystem's all-nodes list until it is destroyed,
  *    so vfs_free never needs to walk the tree;
+ *  - a node is freed when its last entry is removed and no reference is
+ *    left (or at its last vfs_unref); an unlinked node that is still
+ *    referenced keeps its last entry, detached (dir NULL), for its name;
  *  - an unlinked directory is always empty: namespace changes inside an
  *    unlinked directory fail with ENOENT and a directory is emptied (by
  *    vfs_clear_dir) before it is unlinked, so freeing a node never recurses
  *    and the recursion orphan -> clear -> orphan is at most two deep;
  *  - subtree walks are iterative (hostile nesting depth cannot exhaust the
- *    C stack);
- *  - fs->bytes is the exact sum of node->meta_charge over live nodes plus
- *    the sizes of owned file data. */
+ *    C stack), and so is path resolution: at most VFS_SYMLOOP_MAX symbolic
+ *    links are followed per resolution, each target at most
+ *    VFS_SYMLINK_MAX bytes, so its work is bounded by the path's length;
+ *  - fs->bytes is the exact sum of node->meta_charge over live nodes, of
+ *    entry->charge over allocated entries, and of the sizes of owned file
+ *    data. */
 #include "vfs/vfs.h"
 
 #include <stdlib.h>
@@ -35,6 +48,15 @@ typedef struct vfs_file {
     bool is_borrowed;
 } vfs_file_t;
 
+/* A symbolic link's target: the bytes given, charged in the node's
+ * meta_charge. */
+typedef struct vfs_symlink_data {
+    char *target;
+    size_t len;
+} vfs_symlink_data_t;
+
+typedef struct vfs_entry vfs_entry_t;
+
 /* Entries live at positions [0, len) of `entries` in insertion order;
  * removal leaves a hole (NULL) and updates `ranks`, a Fenwick tree of live
  * counts over positions 1..len, in O(log n); `ranks` finds the index-th
@@ -43,35 +65,45 @@ typedef struct vfs_file {
  * and trailing holes are trimmed at once, so entries[len - 1] is live
  * whenever count > 0. */
 typedef struct vfs_dir {
-    vfs_node_t **entries;     /* cap positions, [0, len) in use, NULL = hole */
+    vfs_entry_t **entries;    /* cap positions, [0, len) in use, NULL = hole */
     size_t *ranks;            /* Fenwick tree, indices 1..len valid (cap + 1 allocated) */
     size_t len, cap;
     size_t count;             /* live entries */
-    vfs_node_t **slots;       /* hash index: NULL = empty, &vfs_tombstone = deleted */
+    vfs_entry_t **slots;      /* hash index: NULL = empty, &vfs_tombstone = deleted */
     size_t slot_cap;          /* 0 or a power of two */
     size_t tombstones;
     uint64_t next_seq;        /* the next entry's sequence number (readdir cookies) */
 } vfs_dir_t;
 
+/* One name of a node in a directory. */
+struct vfs_entry {
+    char *name;               /* NUL-terminated copy */
+    size_t name_len;
+    uint64_t name_hash;       /* keyed hash of name, for the directory's index */
+    vfs_node_t *dir;          /* the directory holding it; NULL once removed */
+    vfs_node_t *node;         /* what it names */
+    size_t dir_pos;           /* position in dir's entries while linked */
+    uint64_t dir_seq;         /* insertion number in dir (increasing along entries) */
+    vfs_entry_t *prev, *next; /* the node's entries, oldest first */
+    uint64_t charge;          /* name_len, + VFS_LINK_OVERHEAD for one made by vfs_link */
+};
+
 struct vfs_node {
     vfs_t *fs;
     vfs_kind_t kind;
     bool writable;
-    bool linked;
-    char *name;               /* NUL-terminated copy; NULL for the root */
-    size_t name_len;
-    uint64_t name_hash;       /* keyed hash of name, for the parent's index */
-    vfs_node_t *parent;       /* NULL for the root and unlinked nodes */
-    size_t dir_pos;           /* position in the parent's entries while linked */
-    uint64_t dir_seq;         /* insertion number in the parent (increasing along entries) */
+    uint64_t nlink;           /* entries in directories (the root counts 1) */
+    vfs_entry_t *links;       /* its entries, oldest first; NULL for the root */
+    vfs_entry_t *links_tail;
     uint64_t ino;
     uint64_t refs;
     uint64_t atim, mtim, ctim;
-    uint64_t meta_charge;     /* VFS_NODE_OVERHEAD + name_len, or 0 (root) */
+    uint64_t meta_charge;     /* VFS_NODE_OVERHEAD (+ a link's target length), 0 for the root */
     vfs_node_t *all_prev, *all_next;
     union {
         vfs_file_t file;
         vfs_dir_t dir;
+        vfs_symlink_data_t link;
     } u;
 };
 
@@ -86,7 +118,7 @@ struct vfs {
 };
 
 /* Marks a deleted hash slot; never dereferenced. */
-static vfs_node_t vfs_tombstone;
+static vfs_entry_t vfs_tombstone;
 
 /* ------------------------------------------------------------------ */
 /* time, hashing, budget                                               */
@@ -128,12 +160,12 @@ static void vfs_touch_meta(vfs_node_t *n) { n->ctim = vfs_now(); }
  * every probe meets an empty slot long before the bound. */
 
 /* vfs_index_find: the entry named [name, name+len) with hash h, or NULL. */
-static vfs_node_t *vfs_index_find(const vfs_dir_t *d, const char *name, size_t len, uint64_t h) {
+static vfs_entry_t *vfs_index_find(const vfs_dir_t *d, const char *name, size_t len, uint64_t h) {
     if (d->slot_cap == 0) return NULL;
     size_t mask = d->slot_cap - 1;
     size_t i = (size_t)h & mask;
     for (size_t probes = 0; probes < d->slot_cap; probes++, i = (i + 1) & mask) {
-        vfs_node_t *s = d->slots[i];
+        vfs_entry_t *s = d->slots[i];
         if (!s) return NULL;
         if (s != &vfs_tombstone && s->name_hash == h && s->name_len == len &&
             memcmp(s->name, name, len) == 0)
@@ -144,7 +176,7 @@ static vfs_node_t *vfs_index_find(const vfs_dir_t *d, const char *name, size_t l
 
 /* vfs_index_put: store n in the first free or deleted slot of its probe
  * sequence. The caller guarantees room (see vfs_dir_reserve). */
-static void vfs_index_put(vfs_dir_t *d, vfs_node_t *n) {
+static void vfs_index_put(vfs_dir_t *d, vfs_entry_t *n) {
     size_t mask = d->slot_cap - 1;
     size_t i = (size_t)n->name_hash & mask;
     for (size_t probes = 0; probes < d->slot_cap; probes++, i = (i + 1) & mask) {
@@ -157,7 +189,7 @@ static void vfs_index_put(vfs_dir_t *d, vfs_node_t *n) {
 /* vfs_index_remove: take n out of the index (n must be indexed). Its slot
  * becomes a tombstone, or empty when the next slot is empty (no probe
  * sequence then runs through it), and so do the tombstones just before. */
-static void vfs_index_remove(vfs_dir_t *d, const vfs_node_t *n) {
+static void vfs_index_remove(vfs_dir_t *d, const vfs_entry_t *n) {
     size_t mask = d->slot_cap - 1;
     size_t i = (size_t)n->name_hash & mask;
     for (size_t probes = 0; probes < d->slot_cap && d->slots[i] != n; probes++) i = (i + 1) & mask;
@@ -179,10 +211,10 @@ static void vfs_index_remove(vfs_dir_t *d, const vfs_node_t *n) {
 static int vfs_index_rebuild(vfs_dir_t *d) {
     size_t cap = 8;
     while (cap / 2 < d->count + 1) {
-        if (cap > SIZE_MAX / 2 / sizeof(vfs_node_t *)) return VFS_ENOMEM;
+        if (cap > SIZE_MAX / 2 / sizeof(vfs_entry_t *)) return VFS_ENOMEM;
         cap *= 2;
     }
-    vfs_node_t **slots = calloc(cap, sizeof *slots);
+    vfs_entry_t **slots = calloc(cap, sizeof *slots);
     if (!slots) return VFS_ENOMEM;
     free(d->slots);
     d->slots = slots;
@@ -232,7 +264,7 @@ static size_t vfs_rank_find(const vfs_dir_t *d, size_t k) {
 static void vfs_dir_compact(vfs_dir_t *d) {
     size_t w = 0;
     for (size_t r = 0; r < d->len; r++) {
-        vfs_node_t *n = d->entries[r];
+        vfs_entry_t *n = d->entries[r];
         if (!n) continue;
         n->dir_pos = w;
         d->entries[w++] = n;
@@ -250,7 +282,7 @@ static void vfs_dir_compact(vfs_dir_t *d) {
 static int vfs_dir_grow(vfs_dir_t *d) {
     if (d->cap > SIZE_MAX / 4 / sizeof(size_t)) return VFS_ENOMEM;
     size_t cap = d->cap ? d->cap * 2 : 4;
-    vfs_node_t **e = realloc(d->entries, cap * sizeof *e);
+    vfs_entry_t **e = realloc(d->entries, cap * sizeof *e);
     if (!e) return VFS_ENOMEM;
     d->entries = e;
     size_t *r = realloc(d->ranks, (cap + 1) * sizeof *r);
@@ -283,42 +315,46 @@ static void vfs_dir_free_storage(vfs_dir_t *d) {
     d->len = d->cap = d->count = d->slot_cap = d->tombstones = 0;
 }
 
-/* vfs_dir_add: append n to directory node dir (room reserved) and link it. */
-static void vfs_dir_add(vfs_node_t *dir, vfs_node_t *n) {
+/* vfs_dir_add: append entry e to directory node dir (room reserved) and
+ * count it as a link of its node. */
+static void vfs_dir_add(vfs_node_t *dir, vfs_entry_t *e) {
     vfs_dir_t *d = &dir->u.dir;
     vfs_rank_append(d);
-    n->dir_pos = d->len;
-    n->dir_seq = d->next_seq++;
-    d->entries[d->len++] = n;
+    e->dir_pos = d->len;
+    e->dir_seq = d->next_seq++;
+    d->entries[d->len++] = e;
     d->count++;
-    vfs_index_put(d, n);
-    n->parent = dir;
-    n->linked = true;
+    vfs_index_put(d, e);
+    e->dir = dir;
+    e->node->nlink++;
     vfs_touch_data(dir);
 }
 
-/* vfs_dir_drop: remove n from directory node dir in O(log n) amortized,
- * keeping the order of the others. Does not change n's flags and never
- * reallocates (room reserved earlier stays valid). */
-static void vfs_dir_drop(vfs_node_t *dir, vfs_node_t *n) {
+/* vfs_dir_drop: remove entry e from directory node dir in O(log n)
+ * amortized, keeping the order of the others, and uncount the link. The
+ * entry stays on its node's list. Never reallocates (room reserved
+ * earlier stays valid). */
+static void vfs_dir_drop(vfs_node_t *dir, vfs_entry_t *e) {
     vfs_dir_t *d = &dir->u.dir;
-    vfs_index_remove(d, n);
-    d->entries[n->dir_pos] = NULL;
-    vfs_rank_drop(d, n->dir_pos + 1);
+    vfs_index_remove(d, e);
+    d->entries[e->dir_pos] = NULL;
+    vfs_rank_drop(d, e->dir_pos + 1);
     d->count--;
     if (d->count == 0) d->len = 0;
     while (d->len > 0 && !d->entries[d->len - 1]) d->len--;
+    e->dir = NULL;
+    e->node->nlink--;
     vfs_touch_data(dir);
 }
 
 /* vfs_dir_at: the live entry number index (< count). */
-static vfs_node_t *vfs_dir_at(const vfs_dir_t *d, size_t index) {
+static vfs_entry_t *vfs_dir_at(const vfs_dir_t *d, size_t index) {
     if (d->len == d->count) return d->entries[index];
     return d->entries[vfs_rank_find(d, index)];
 }
 
 /* vfs_dir_last: the last live entry (count > 0). */
-static vfs_node_t *vfs_dir_last(const vfs_dir_t *d) { return d->entries[d->len - 1]; }
+static vfs_entry_t *vfs_dir_last(const vfs_dir_t *d) { return d->entries[d->len - 1]; }
 
 /* ------------------------------------------------------------------ */
 /* node lifetime                                                       */
@@ -348,39 +384,87 @@ static void vfs_file_drop_owned(vfs_t *fs, vfs_file_t *f) {
     buf_free(&f->owned);
 }
 
-/* vfs_node_destroy: free one node's memory and release its charges. Its
- * children (if any) are not touched. */
-static void vfs_node_destroy(vfs_t *fs, vfs_node_t *n) {
-    if (n->kind == VFS_FILE) vfs_file_drop_owned(fs, &n->u.file);
-    else vfs_dir_free_storage(&n->u.dir);
-    vfs_release(fs, n->meta_charge);
-    vfs_all_remove(fs, n);
-    free(n->name);
-    free(n);
+/* vfs_entry_free: free an entry (already off its node's list and out of
+ * any directory) and release its charge. */
+static void vfs_entry_free(vfs_t *fs, vfs_entry_t *e) {
+    vfs_release(fs, e->charge);
+    free(e->name);
+    free(e);
 }
 
-/* vfs_node_new: an unlinked node named [name, name+len), charged
- * VFS_NODE_OVERHEAD + len. Returns 0, VFS_ENOSPC or VFS_ENOMEM. */
-static int vfs_node_new(vfs_t *fs, vfs_kind_t kind, const char *name, size_t len, bool writable,
-                        vfs_node_t **out) {
-    uint64_t charge = VFS_NODE_OVERHEAD + (uint64_t)len;
+/* vfs_entry_new: an entry named [name, name+len), not yet in a directory
+ * nor on a node's list, charged len (+ VFS_LINK_OVERHEAD if `extra`, for
+ * an additional hard link). Returns 0, VFS_ENOSPC or VFS_ENOMEM. */
+static int vfs_entry_new(vfs_t *fs, const char *name, size_t len, bool extra, vfs_entry_t **out) {
+    uint64_t charge = (uint64_t)len + (extra ? VFS_LINK_OVERHEAD : 0);
     if (!vfs_charge(fs, charge)) return VFS_ENOSPC;
-    vfs_node_t *n = calloc(1, sizeof *n);
+    vfs_entry_t *e = calloc(1, sizeof *e);
     char *copy = malloc(len + 1);
-    if (!n || !copy) {
-        free(n);
+    if (!e || !copy) {
+        free(e);
         free(copy);
         vfs_release(fs, charge);
         return VFS_ENOMEM;
     }
-    memcpy(copy, name, len);
+    if (len) memcpy(copy, name, len);
     copy[len] = 0;
+    e->name = copy;
+    e->name_len = len;
+    e->name_hash = vfs_name_hash(fs, name, len);
+    e->charge = charge;
+    *out = e;
+    return VFS_OK;
+}
+
+/* vfs_links_append: put e at the end of node n's entry list. */
+static void vfs_links_append(vfs_node_t *n, vfs_entry_t *e) {
+    e->node = n;
+    e->next = NULL;
+    e->prev = n->links_tail;
+    if (n->links_tail) n->links_tail->next = e;
+    else n->links = e;
+    n->links_tail = e;
+}
+
+/* vfs_links_remove: take e off its node's entry list. */
+static void vfs_links_remove(vfs_entry_t *e) {
+    vfs_node_t *n = e->node;
+    if (e->prev) e->prev->next = e->next;
+    else n->links = e->next;
+    if (e->next) e->next->prev = e->prev;
+    else n->links_tail = e->prev;
+    e->prev = e->next = NULL;
+}
+
+/* vfs_node_destroy: free one node's memory, its entries, and release their
+ * charges. Its children (if any) are not touched. */
+static void vfs_node_destroy(vfs_t *fs, vfs_node_t *n) {
+    if (n->kind == VFS_FILE) vfs_file_drop_owned(fs, &n->u.file);
+    else if (n->kind == VFS_DIR) vfs_dir_free_storage(&n->u.dir);
+    else free(n->u.link.target);
+    while (n->links) {
+        vfs_entry_t *e = n->links;
+        vfs_links_remove(e);
+        vfs_entry_free(fs, e);
+    }
+    vfs_release(fs, n->meta_charge);
+    vfs_all_remove(fs, n);
+    free(n);
+}
+
+/* vfs_node_new: an unlinked node without entries, charged
+ * VFS_NODE_OVERHEAD + extra. Returns 0, VFS_ENOSPC or VFS_ENOMEM. */
+static int vfs_node_new(vfs_t *fs, vfs_kind_t kind, bool writable, uint64_t extra, vfs_node_t **out) {
+    uint64_t charge = VFS_NODE_OVERHEAD + extra;
+    if (!vfs_charge(fs, charge)) return VFS_ENOSPC;
+    vfs_node_t *n = calloc(1, sizeof *n);
+    if (!n) {
+        vfs_release(fs, charge);
+        return VFS_ENOMEM;
+    }
     n->fs = fs;
     n->kind = kind;
     n->writable = writable;
-    n->name = copy;
-    n->name_len = len;
-    n->name_hash = vfs_name_hash(fs, name, len);
     n->ino = fs->next_ino++;
     n->atim = n->mtim = n->ctim = vfs_now();
     n->meta_charge = charge;
@@ -389,34 +473,49 @@ static int vfs_node_new(vfs_t *fs, vfs_kind_t kind, const char *name, size_t len
     return VFS_OK;
 }
 
-/* vfs_node_orphan: mark a node just dropped from its directory as
- * unlinked (a directory is emptied first, keeping the invariant that
- * unlinked directories are empty); free it now unless it is still
- * referenced. */
+/* vfs_node_orphan: a node whose last entry was just dropped from its
+ * directory: a directory is emptied first (keeping the invariant that
+ * unlinked directories are empty); freed now unless still referenced
+ * (then the entry stays, detached, for vfs_name). */
 static void vfs_node_orphan(vfs_t *fs, vfs_node_t *n) {
     if (n->kind == VFS_DIR) vfs_clear_dir(fs, n);
-    n->linked = false;
-    n->parent = NULL;
     vfs_touch_meta(n);
     if (n->refs == 0) vfs_node_destroy(fs, n);
 }
 
-/* vfs_detach: remove entry n from directory dir and orphan it. */
-static void vfs_detach(vfs_t *fs, vfs_node_t *dir, vfs_node_t *n) {
-    vfs_dir_drop(dir, n);
+/* vfs_detach: remove entry e from directory dir; its node loses a link and
+ * is orphaned if that was its last one, otherwise the entry is freed. */
+static void vfs_detach(vfs_t *fs, vfs_node_t *dir, vfs_entry_t *e) {
+    vfs_node_t *n = e->node;
+    vfs_dir_drop(dir, e);
+    if (n->nlink > 0) {
+        vfs_links_remove(e);
+        vfs_entry_free(fs, e);
+        vfs_touch_meta(n);
+        return;
+    }
     vfs_node_orphan(fs, n);
 }
 
-/* vfs_attach_new: create a node of `kind` in directory dir (no permission
- * checks) and link it. Returns 0, VFS_ENOSPC or VFS_ENOMEM. */
+/* vfs_attach_new: create a node of `kind` with entry `name` in directory
+ * dir (no permission checks) and link it; `extra` bytes are charged with
+ * the node (a link's target). Returns 0, VFS_ENOSPC or VFS_ENOMEM, with
+ * nothing changed on failure. */
 static int vfs_attach_new(vfs_t *fs, vfs_node_t *dir, vfs_kind_t kind, const char *name,
-                          size_t len, bool writable, vfs_node_t **out) {
+                          size_t len, bool writable, uint64_t extra, vfs_node_t **out) {
     int rc = vfs_dir_reserve(&dir->u.dir);
     if (rc != VFS_OK) return rc;
     vfs_node_t *n;
-    rc = vfs_node_new(fs, kind, name, len, writable, &n);
+    rc = vfs_node_new(fs, kind, writable, extra, &n);
     if (rc != VFS_OK) return rc;
-    vfs_dir_add(dir, n);
+    vfs_entry_t *e;
+    rc = vfs_entry_new(fs, name, len, false, &e);
+    if (rc != VFS_OK) {
+        vfs_node_destroy(fs, n);
+        return rc;
+    }
+    vfs_links_append(n, e);
+    vfs_dir_add(dir, e);
     *out = n;
     return VFS_OK;
 }
@@ -437,7 +536,7 @@ vfs_t *vfs_new(budget_t *budget) {
     siphash_random_key(&fs->hash_key);
     root->fs = fs;
     root->kind = VFS_DIR;
-    root->linked = true;
+    root->nlink = 1;
     root->ino = fs->next_ino++;
     root->atim = root->mtim = root->ctim = vfs_now();
     vfs_all_insert(fs, root);
@@ -471,54 +570,15 @@ static int vfs_check_name(const char *name, size_t len) {
     return VFS_OK;
 }
 
-vfs_node_t *vfs_child(const vfs_node_t *dir, const char *name, size_t len) {
+/* vfs_entry_of: the entry `name` of directory dir, or NULL. */
+static vfs_entry_t *vfs_entry_of(const vfs_node_t *dir, const char *name, size_t len) {
     if (!dir || dir->kind != VFS_DIR || (len && !name)) return NULL;
     return vfs_index_find(&dir->u.dir, name, len, vfs_name_hash(dir->fs, name, len));
 }
 
-/* vfs_step: resolve one component from directory cur. */
-static int vfs_step(vfs_t *fs, vfs_node_t *cur, const char *comp, size_t len, vfs_node_t **next) {
-    if (cur->kind != VFS_DIR) return VFS_ENOTDIR;
-    if (len > VFS_NAME_MAX) return VFS_ENAMETOOLONG;
-    if (vfs_is_dot(comp, len)) {
-        *next = cur;
-    } else if (vfs_is_dotdot(comp, len)) {
-        if (cur == fs->root) *next = cur;
-        else if (cur->parent) *next = cur->parent;
-        else return VFS_ENOENT; /* an unlinked directory has no parent */
-    } else {
-        vfs_node_t *c = vfs_child(cur, comp, len);
-        if (!c) return VFS_ENOENT;
-        *next = c;
-    }
-    return VFS_OK;
-}
-
-/* vfs_walk: resolve [path, path+len) from start. Every node followed by a
- * '/' must be a directory. An empty range resolves to start. */
-static int vfs_walk(vfs_t *fs, vfs_node_t *start, const char *path, size_t len, vfs_node_t **out) {
-    vfs_node_t *cur = start;
-    size_t i = 0;
-    while (i < len) {
-        if (path[i] == '/') {
-            if (cur->kind != VFS_DIR) return VFS_ENOTDIR;
-            i++;
-            continue;
-        }
-        const char *slash = memchr(path + i, '/', len - i);
-        size_t end = slash ? (size_t)(slash - path) : len;
-        int rc = vfs_step(fs, cur, path + i, end - i, &cur);
-        if (rc != VFS_OK) return rc;
-        i = end;
-    }
-    *out = cur;
-    return VFS_OK;
-}
-
-/* vfs_path_start: the root for an absolute path, else dir (NULL = root). */
-static vfs_node_t *vfs_path_start(vfs_t *fs, vfs_node_t *dir, const char *path, size_t len) {
-    if ((len > 0 && path[0] == '/') || !dir) return fs->root;
-    return dir;
+vfs_node_t *vfs_child(const vfs_node_t *dir, const char *name, size_t len) {
+    vfs_entry_t *e = vfs_entry_of(dir, name, len);
+    return e ? e->node : NULL;
 }
 
 /* vfs_check_path: EINVAL for a NULL path with bytes or a NUL inside,
@@ -529,31 +589,185 @@ static int vfs_check_path(const char *path, size_t len) {
     return VFS_OK;
 }
 
-int vfs_lookup(vfs_t *fs, vfs_node_t *dir, const char *path, size_t len, vfs_node_t **out) {
+/* One piece of path still to resolve: the path itself, or a symbolic
+ * link's target pushed on top of the rest. */
+typedef struct vfs_frame {
+    const char *p;
+    size_t len, pos;
+} vfs_frame_t;
+
+/* The state of one resolution (vfs_resolve). Frames: the path, plus one
+ * per link followed, so at most VFS_SYMLOOP_MAX + 1. */
+typedef struct vfs_walk {
+    vfs_t *fs;
+    unsigned flags;
+    vfs_node_t *cur;          /* the directory components are looked up in */
+    size_t depth;             /* directories entered below the start (VFS_BENEATH) */
+    unsigned followed;        /* symbolic links followed so far */
+    bool slash;               /* a '/' followed the last component */
+    size_t nframes;
+    vfs_frame_t frames[VFS_SYMLOOP_MAX + 1];
+} vfs_walk_t;
+
+/* vfs_walk_push: resolve [p, p+len) next (before the rest). An absolute
+ * piece restarts from the root, or is EPERM beneath a start directory
+ * (cap-std's escape_attempt, which wasmtime reports as EPERM); an empty
+ * one (a link with an empty target) is ENOENT. */
+static int vfs_walk_push(vfs_walk_t *w, const char *p, size_t len) {
+    if (len == 0) return VFS_ENOENT;
+    if (w->nframes == VFS_SYMLOOP_MAX + 1) return VFS_ELOOP; /* never: followed is capped first */
+    if (p[0] == '/') {
+        if (w->flags & VFS_BENEATH) return VFS_EPERM;
+        w->cur = w->fs->root;
+        w->depth = 0;
+    }
+    w->frames[w->nframes++] = (vfs_frame_t){p, len, 0};
+    return VFS_OK;
+}
+
+/* vfs_walk_next: the next component (not empty), or false at the end. */
+static bool vfs_walk_next(vfs_walk_t *w, const char **comp, size_t *len) {
+    while (w->nframes > 0) {
+        vfs_frame_t *f = &w->frames[w->nframes - 1];
+        while (f->pos < f->len && f->p[f->pos] == '/') f->pos++;
+        if (f->pos == f->len) {
+            w->nframes--;
+            continue;
+        }
+        const char *start = f->p + f->pos;
+        const char *slash = memchr(start, '/', f->len - f->pos);
+        size_t n = slash ? (size_t)(slash - start) : f->len - f->pos;
+        f->pos += n;
+        *comp = start;
+        *len = n;
+        return true;
+    }
+    return false;
+}
+
+/* vfs_walk_at_end: true if no component follows the one just taken;
+ * records whether a '/' did (sticky: a trailing '/' after a link still
+ * applies to what the link leads to). Each '/' is skipped once. */
+static bool vfs_walk_at_end(vfs_walk_t *w) {
+    bool slash = false;
+    for (size_t i = w->nframes; i-- > 0;) {
+        vfs_frame_t *f = &w->frames[i];
+        while (f->pos < f->len && f->p[f->pos] == '/') {
+            f->pos++;
+            slash = true;
+        }
+        if (f->pos < f->len) return false;
+    }
+    w->slash |= slash;
+    return true;
+}
+
+/* vfs_walk_up: "..": the parent directory. Beneath a start directory,
+ * going above it is EPERM (cap-std); otherwise the root's parent is the
+ * root and an unlinked directory has none (ENOENT). */
+static int vfs_walk_up(vfs_walk_t *w) {
+    if (w->flags & VFS_BENEATH) {
+        if (w->depth == 0) return VFS_EPERM;
+        w->depth--;
+        w->cur = vfs_parent(w->cur); /* entered from it, so linked */
+        return VFS_OK;
+    }
+    if (w->cur == w->fs->root) return VFS_OK;
+    vfs_node_t *p = vfs_parent(w->cur);
+    if (!p) return VFS_ENOENT;
+    w->cur = p;
+    return VFS_OK;
+}
+
+/* vfs_walk_follow: continue with the target of symbolic link `link`,
+ * relative to the directory holding it (w->cur). The VFS_SYMLOOP_MAX + 1st
+ * link is ELOOP, as for Linux and cap-std (40). */
+static int vfs_walk_follow(vfs_walk_t *w, const vfs_node_t *link) {
+    if (w->followed == VFS_SYMLOOP_MAX) return VFS_ELOOP;
+    w->followed++;
+    return vfs_walk_push(w, link->u.link.target, link->u.link.len);
+}
+
+/* vfs_walk_found: the last component `name` in w->cur, naming child (or
+ * nothing). A trailing '/' on a non-directory is ENOTDIR unless the caller
+ * asked for the entry itself (VFS_PARENT). */
+static int vfs_walk_found(const vfs_walk_t *w, const char *name, size_t len, vfs_node_t *child,
+                          vfs_where_t *out) {
+    if (!(w->flags & VFS_PARENT) && child && w->slash && child->kind != VFS_DIR) return VFS_ENOTDIR;
+    *out = (vfs_where_t){w->cur, name, len, child, w->slash};
+    return VFS_OK;
+}
+
+/* vfs_walk_name: a normal component. Returns 1 when resolution ends here
+ * (out filled), 0 to go on, or minus an errno. */
+static int vfs_walk_name(vfs_walk_t *w, const char *name, size_t len, bool last, vfs_where_t *out) {
+    if (len > VFS_NAME_MAX) return -VFS_ENAMETOOLONG;
+    vfs_node_t *child = vfs_child(w->cur, name, len);
+    bool follow = child && child->kind == VFS_SYMLINK && (!last || (w->flags & VFS_FOLLOW) || w->slash);
+    if (last && ((w->flags & VFS_PARENT) || !follow)) {
+        int rc = vfs_walk_found(w, name, len, child, out);
+        return rc == VFS_OK ? 1 : -rc;
+    }
+    if (!child) return -VFS_ENOENT;
+    if (follow) {
+        int rc = vfs_walk_follow(w, child);
+        return rc == VFS_OK ? 0 : -rc;
+    }
+    if (child->kind != VFS_DIR) return -VFS_ENOTDIR;
+    w->cur = child;
+    w->depth++;
+    return 0;
+}
+
+/* Iterative: components are taken from the top frame; a followed link
+ * pushes its target, resolved from the link's directory. */
+int vfs_resolve(vfs_t *fs, vfs_node_t *start, const char *path, size_t len, unsigned flags,
+                vfs_where_t *out) {
+    memset(out, 0, sizeof *out);
     int rc = vfs_check_path(path, len);
     if (rc != VFS_OK) return rc;
-    return vfs_walk(fs, vfs_path_start(fs, dir, path, len), path, len, out);
+    vfs_walk_t w = {.fs = fs, .flags = flags, .cur = start ? start : fs->root};
+    rc = vfs_walk_push(&w, path, len);
+    const char *comp;
+    size_t n;
+    while (rc == VFS_OK && vfs_walk_next(&w, &comp, &n)) {
+        bool last = vfs_walk_at_end(&w);
+        if (w.cur->kind != VFS_DIR) return VFS_ENOTDIR; /* only a start that is not a directory */
+        bool dot = vfs_is_dot(comp, n) || vfs_is_dotdot(comp, n);
+        if (dot && last && (flags & VFS_PARENT) && !(flags & VFS_BENEATH)) break; /* vfs_lookup_parent: EINVAL */
+        if (vfs_is_dot(comp, n)) continue;
+        if (vfs_is_dotdot(comp, n)) {
+            rc = vfs_walk_up(&w);
+            continue;
+        }
+        int step = vfs_walk_name(&w, comp, n, last, out);
+        if (step > 0) return VFS_OK;
+        rc = -step;
+    }
+    if (rc != VFS_OK) return rc;
+    *out = (vfs_where_t){NULL, NULL, 0, w.cur, w.slash}; /* ended in ".", ".." or "/" */
+    return VFS_OK;
+}
+
+int vfs_lookup(vfs_t *fs, vfs_node_t *dir, const char *path, size_t len, vfs_node_t **out) {
+    vfs_where_t w;
+    int rc = vfs_resolve(fs, dir, path, len, VFS_FOLLOW, &w);
+    if (rc != VFS_OK) return rc;
+    if (!w.node) return VFS_ENOENT;
+    *out = w.node;
+    return VFS_OK;
 }
 
 /* An empty path is ENOENT (as for vfs_lookup), not EINVAL. */
 int vfs_lookup_parent(vfs_t *fs, vfs_node_t *dir, const char *path, size_t len,
                       vfs_node_t **parent, const char **name, size_t *name_len) {
-    int rc = vfs_check_path(path, len);
+    vfs_where_t w;
+    int rc = vfs_resolve(fs, dir, path, len, VFS_PARENT, &w);
     if (rc != VFS_OK) return rc;
-    size_t end = len;
-    while (end > 0 && path[end - 1] == '/') end--;
-    size_t start = end;
-    while (start > 0 && path[start - 1] != '/') start--;
-    vfs_node_t *p;
-    rc = vfs_walk(fs, vfs_path_start(fs, dir, path, len), path, start, &p);
-    if (rc != VFS_OK) return rc;
-    if (p->kind != VFS_DIR) return VFS_ENOTDIR;
-    size_t n = end - start;
-    if (n == 0 || vfs_is_dot(path + start, n) || vfs_is_dotdot(path + start, n)) return VFS_EINVAL;
-    if (n > VFS_NAME_MAX) return VFS_ENAMETOOLONG;
-    *parent = p;
-    *name = path + start;
-    *name_len = n;
+    if (!w.name) return VFS_EINVAL;
+    *parent = w.dir;
+    *name = w.name;
+    *name_len = w.name_len;
     return VFS_OK;
 }
 
@@ -564,7 +778,7 @@ int vfs_lookup_parent(vfs_t *fs, vfs_node_t *dir, const char *path, size_t len,
  * (ENOENT: nothing may be added to or removed from an unlinked one). */
 static int vfs_check_live_dir(const vfs_node_t *dir) {
     if (!dir || dir->kind != VFS_DIR) return VFS_ENOTDIR;
-    if (!dir->linked) return VFS_ENOENT;
+    if (dir->nlink == 0) return VFS_ENOENT;
     return VFS_OK;
 }
 
@@ -575,18 +789,24 @@ static int vfs_check_mutable_dir(const vfs_node_t *dir) {
     return dir->writable ? VFS_OK : VFS_EROFS;
 }
 
-/* vfs_create: shared body of vfs_create_file and vfs_mkdir. EEXIST is
- * reported before EROFS, so "mkdir -p" style callers work under a
- * read-only parent. */
-static int vfs_create(vfs_t *fs, vfs_node_t *dir, vfs_kind_t kind, const char *name, size_t len,
-                      vfs_node_t **out) {
+/* vfs_check_new_name: a name to add to dir: a live directory, a valid
+ * name, not taken (EEXIST, reported before EROFS so "mkdir -p" style
+ * callers work under a read-only parent), a writable directory. */
+static int vfs_check_new_name(const vfs_node_t *dir, const char *name, size_t len) {
     int rc = vfs_check_live_dir(dir);
     if (rc == VFS_OK) rc = vfs_check_name(name, len);
     if (rc != VFS_OK) return rc;
-    if (vfs_child(dir, name, len)) return VFS_EEXIST;
-    if (!dir->writable) return VFS_EROFS;
+    if (vfs_entry_of(dir, name, len)) return VFS_EEXIST;
+    return dir->writable ? VFS_OK : VFS_EROFS;
+}
+
+/* vfs_create: shared body of vfs_create_file and vfs_mkdir. */
+static int vfs_create(vfs_t *fs, vfs_node_t *dir, vfs_kind_t kind, const char *name, size_t len,
+                      vfs_node_t **out) {
+    int rc = vfs_check_new_name(dir, name, len);
+    if (rc != VFS_OK) return rc;
     vfs_node_t *n;
-    rc = vfs_attach_new(fs, dir, kind, name, len, true, &n);
+    rc = vfs_attach_new(fs, dir, kind, name, len, true, 0, &n);
     if (rc == VFS_OK && out) *out = n;
     return rc;
 }
@@ -599,73 +819,137 @@ int vfs_mkdir(vfs_t *fs, vfs_node_t *dir, const char *name, size_t len, vfs_node
     return vfs_create(fs, dir, VFS_DIR, name, len, out);
 }
 
+/* vfs_check_target: a symbolic link's target: not empty (ENOENT, as
+ * symlink(2)), no NUL (EINVAL), at most VFS_SYMLINK_MAX bytes. */
+static int vfs_check_target(const char *target, size_t len) {
+    if (len == 0) return VFS_ENOENT;
+    if (len > VFS_SYMLINK_MAX) return VFS_ENAMETOOLONG; /* before scanning a huge guest buffer */
+    return !target || memchr(target, 0, len) ? VFS_EINVAL : VFS_OK;
+}
+
+int vfs_symlink(vfs_t *fs, vfs_node_t *dir, const char *name, size_t len, const char *target,
+                size_t target_len, vfs_node_t **out) {
+    int rc = vfs_check_target(target, target_len);
+    if (rc == VFS_OK) rc = vfs_check_new_name(dir, name, len);
+    if (rc != VFS_OK) return rc;
+    char *copy = malloc(target_len);
+    if (!copy) return VFS_ENOMEM;
+    memcpy(copy, target, target_len);
+    vfs_node_t *n;
+    rc = vfs_attach_new(fs, dir, VFS_SYMLINK, name, len, true, (uint64_t)target_len, &n);
+    if (rc != VFS_OK) {
+        free(copy);
+        return rc;
+    }
+    n->u.link.target = copy;
+    n->u.link.len = target_len;
+    if (out) *out = n;
+    return VFS_OK;
+}
+
+/* vfs_check_link_source: what vfs_link may add a name for. */
+static int vfs_check_link_source(const vfs_node_t *node) {
+    if (node->kind == VFS_DIR) return VFS_EPERM;
+    if (!node->writable || (node->kind == VFS_FILE && node->u.file.is_borrowed)) return VFS_EXDEV;
+    return node->nlink == 0 ? VFS_ENOENT : VFS_OK;
+}
+
+int vfs_link(vfs_t *fs, vfs_node_t *node, vfs_node_t *dir, const char *name, size_t len) {
+    int rc = vfs_check_new_name(dir, name, len);
+    if (rc == VFS_OK) rc = vfs_check_link_source(node);
+    if (rc != VFS_OK) return rc;
+    rc = vfs_dir_reserve(&dir->u.dir);
+    if (rc != VFS_OK) return rc;
+    vfs_entry_t *e;
+    rc = vfs_entry_new(fs, name, len, true, &e);
+    if (rc != VFS_OK) return rc;
+    vfs_links_append(node, e);
+    vfs_dir_add(dir, e);
+    vfs_touch_meta(node);
+    return VFS_OK;
+}
+
 /* vfs_find_for_removal: the existing entry `name` of a writable live dir. */
-static int vfs_find_for_removal(vfs_node_t *dir, const char *name, size_t len, vfs_node_t **out) {
+static int vfs_find_for_removal(vfs_node_t *dir, const char *name, size_t len, vfs_entry_t **out) {
     int rc = vfs_check_mutable_dir(dir);
     if (rc == VFS_OK) rc = vfs_check_name(name, len);
     if (rc != VFS_OK) return rc;
-    vfs_node_t *n = vfs_child(dir, name, len);
-    if (!n) return VFS_ENOENT;
-    *out = n;
+    vfs_entry_t *e = vfs_entry_of(dir, name, len);
+    if (!e) return VFS_ENOENT;
+    *out = e;
     return VFS_OK;
 }
 
 int vfs_unlink(vfs_t *fs, vfs_node_t *dir, const char *name, size_t len) {
-    vfs_node_t *n;
-    int rc = vfs_find_for_removal(dir, name, len, &n);
+    vfs_entry_t *e;
+    int rc = vfs_find_for_removal(dir, name, len, &e);
     if (rc != VFS_OK) return rc;
-    if (n->kind == VFS_DIR) return VFS_EISDIR;
-    vfs_detach(fs, dir, n);
+    if (e->node->kind == VFS_DIR) return VFS_EISDIR;
+    vfs_detach(fs, dir, e);
     return VFS_OK;
 }
 
 int vfs_rmdir(vfs_t *fs, vfs_node_t *dir, const char *name, size_t len) {
-    vfs_node_t *n;
-    int rc = vfs_find_for_removal(dir, name, len, &n);
+    vfs_entry_t *e;
+    int rc = vfs_find_for_removal(dir, name, len, &e);
     if (rc != VFS_OK) return rc;
-    if (n->kind != VFS_DIR) return VFS_ENOTDIR;
-    if (n->u.dir.count > 0) return VFS_ENOTEMPTY;
-    vfs_detach(fs, dir, n);
+    if (e->node->kind != VFS_DIR) return VFS_ENOTDIR;
+    if (e->node->u.dir.count > 0) return VFS_ENOTEMPTY;
+    vfs_detach(fs, dir, e);
     return VFS_OK;
 }
 
 /* vfs_is_within: true if node is anchor or lies below it (O(depth)). */
 static bool vfs_is_within(const vfs_node_t *node, const vfs_node_t *anchor) {
-    for (const vfs_node_t *p = node; p; p = p->parent)
+    for (const vfs_node_t *p = node; p; p = vfs_parent(p))
         if (p == anchor) return true;
     return false;
 }
 
 /* vfs_rename_conflict: the error for moving src over the existing dst. */
 static int vfs_rename_conflict(const vfs_node_t *src, const vfs_node_t *dst) {
-    if (src->kind == VFS_FILE && dst->kind == VFS_DIR) return VFS_EISDIR;
-    if (src->kind == VFS_DIR && dst->kind == VFS_FILE) return VFS_ENOTDIR;
+    if (src->kind != VFS_DIR && dst->kind == VFS_DIR) return VFS_EISDIR;
+    if (src->kind == VFS_DIR && dst->kind != VFS_DIR) return VFS_ENOTDIR;
     if (dst->kind == VFS_DIR && dst->u.dir.count > 0) return VFS_ENOTEMPTY;
     return VFS_OK;
 }
 
-/* vfs_rename_check: every check of vfs_rename that needs no allocation. */
+/* vfs_rename_check: every check of vfs_rename that needs no allocation.
+ * *dst is NULL when the target name is free; src and dst naming the same
+ * node (the same entry, or two hard links) is a success doing nothing. */
 static int vfs_rename_check(vfs_node_t *old_dir, const char *old_name, size_t old_len,
                             vfs_node_t *new_dir, const char *new_name, size_t new_len,
-                            vfs_node_t **src, vfs_node_t **dst) {
+                            vfs_entry_t **src, vfs_entry_t **dst) {
     int rc = vfs_check_mutable_dir(old_dir);
     if (rc == VFS_OK) rc = vfs_check_mutable_dir(new_dir);
     if (rc == VFS_OK) rc = vfs_check_name(old_name, old_len);
     if (rc == VFS_OK) rc = vfs_check_name(new_name, new_len);
     if (rc != VFS_OK) return rc;
-    *src = vfs_child(old_dir, old_name, old_len);
+    *src = vfs_entry_of(old_dir, old_name, old_len);
     if (!*src) return VFS_ENOENT;
-    *dst = vfs_child(new_dir, new_name, new_len);
-    if (*dst == *src) return VFS_OK;
-    if ((*src)->kind == VFS_DIR && vfs_is_within(new_dir, *src)) return VFS_EINVAL;
-    return *dst ? vfs_rename_conflict(*src, *dst) : VFS_OK;
+    *dst = vfs_entry_of(new_dir, new_name, new_len);
+    vfs_node_t *s = (*src)->node;
+    if (*dst && (*dst)->node == s) return VFS_OK;
+    if (s->kind == VFS_DIR && vfs_is_within(new_dir, s)) return VFS_EINVAL;
+    return *dst ? vfs_rename_conflict(s, (*dst)->node) : VFS_OK;
+}
+
+/* vfs_rename_entry: give entry e (already out of its directory's index) the
+ * name copy, charging the difference in length (reserved by the caller). */
+static void vfs_rename_entry(vfs_t *fs, vfs_entry_t *e, char *copy, size_t new_len) {
+    if (new_len < e->name_len) vfs_release(fs, e->name_len - new_len);
+    e->charge = e->charge - e->name_len + new_len;
+    free(e->name);
+    e->name = copy;
+    e->name_len = new_len;
+    e->name_hash = vfs_name_hash(fs, copy, new_len);
 }
 
 int vfs_rename(vfs_t *fs, vfs_node_t *old_dir, const char *old_name, size_t old_len,
                vfs_node_t *new_dir, const char *new_name, size_t new_len) {
-    vfs_node_t *src, *dst;
+    vfs_entry_t *src, *dst;
     int rc = vfs_rename_check(old_dir, old_name, old_len, new_dir, new_name, new_len, &src, &dst);
-    if (rc != VFS_OK || dst == src) return rc;
+    if (rc != VFS_OK || (dst && dst->node == src->node)) return rc;
     /* Acquire everything that can fail before changing anything. */
     char *copy = malloc(new_len + 1);
     if (!copy) return VFS_ENOMEM;
@@ -685,19 +969,14 @@ int vfs_rename(vfs_t *fs, vfs_node_t *old_dir, const char *old_name, size_t old_
     if (dst) vfs_detach(fs, new_dir, dst);
     if (old_dir == new_dir) vfs_index_remove(&old_dir->u.dir, src);
     else vfs_dir_drop(old_dir, src);
-    if (new_len < src->name_len) vfs_release(fs, src->name_len - new_len);
-    free(src->name);
-    src->name = copy;
-    src->name_len = new_len;
-    src->name_hash = vfs_name_hash(fs, new_name, new_len);
-    src->meta_charge = VFS_NODE_OVERHEAD + (uint64_t)new_len;
+    vfs_rename_entry(fs, src, copy, new_len);
     if (old_dir == new_dir) {
         vfs_index_put(&old_dir->u.dir, src); /* keeps its place in the order */
         vfs_touch_data(old_dir);
     } else {
         vfs_dir_add(new_dir, src);
     }
-    vfs_touch_meta(src);
+    vfs_touch_meta(src->node);
     return VFS_OK;
 }
 
@@ -707,16 +986,23 @@ int vfs_rename(vfs_t *fs, vfs_node_t *old_dir, const char *old_name, size_t old_
 vfs_kind_t vfs_kind(const vfs_node_t *n) { return n->kind; }
 uint64_t vfs_ino(const vfs_node_t *n) { return n->ino; }
 bool vfs_writable(const vfs_node_t *n) { return n->writable; }
-bool vfs_linked(const vfs_node_t *n) { return n->linked; }
-vfs_node_t *vfs_parent(const vfs_node_t *n) { return n->parent; }
-uint64_t vfs_nlink(const vfs_node_t *n) { return n->linked ? 1 : 0; }
+bool vfs_linked(const vfs_node_t *n) { return n->nlink > 0; }
+vfs_node_t *vfs_parent(const vfs_node_t *n) { return n->links ? n->links->dir : NULL; }
+uint64_t vfs_nlink(const vfs_node_t *n) { return n->nlink; }
 uint64_t vfs_atim(const vfs_node_t *n) { return n->atim; }
 uint64_t vfs_mtim(const vfs_node_t *n) { return n->mtim; }
 uint64_t vfs_ctim(const vfs_node_t *n) { return n->ctim; }
 
 const char *vfs_name(const vfs_node_t *n, size_t *len) {
-    if (len) *len = n->name_len;
-    return n->name ? n->name : "";
+    if (len) *len = n->links ? n->links->name_len : 0;
+    return n->links ? n->links->name : "";
+}
+
+int vfs_readlink(const vfs_node_t *n, const char **target, size_t *len) {
+    if (n->kind != VFS_SYMLINK) return VFS_EINVAL;
+    *target = n->u.link.target;
+    *len = n->u.link.len;
+    return VFS_OK;
 }
 
 void vfs_set_times(vfs_node_t *n, uint64_t atim, uint64_t mtim) {
@@ -729,8 +1015,13 @@ void vfs_set_times(vfs_node_t *n, uint64_t atim, uint64_t mtim) {
 /* file data                                                           */
 
 uint64_t vfs_size(const vfs_node_t *file) {
+    if (file->kind == VFS_SYMLINK) return (uint64_t)file->u.link.len;
     return file->kind == VFS_FILE ? (uint64_t)vfs_file_len(&file->u.file) : 0;
 }
+
+/* vfs_not_file: the error for data operations on a non-file: EISDIR for
+ * a directory, EINVAL for a symbolic link. */
+static int vfs_not_file(const vfs_node_t *n) { return n->kind == VFS_DIR ? VFS_EISDIR : VFS_EINVAL; }
 
 /* vfs_file_bytes: pointer to a file's bytes (NULL if none). */
 static const uint8_t *vfs_file_bytes(const vfs_file_t *f) {
@@ -748,7 +1039,7 @@ static int vfs_copy_borrowed(const vfs_t *fs, void *dst, const uint8_t *src, siz
 
 int vfs_read(const vfs_node_t *file, uint64_t off, void *dst, size_t len, size_t *nread) {
     *nread = 0;
-    if (file->kind != VFS_FILE) return VFS_EISDIR;
+    if (file->kind != VFS_FILE) return vfs_not_file(file);
     const vfs_file_t *f = &file->u.file;
     size_t size = vfs_file_len(f);
     size_t n = 0;
@@ -766,9 +1057,10 @@ int vfs_read(const vfs_node_t *file, uint64_t off, void *dst, size_t len, size_t
     return VFS_OK;
 }
 
-/* vfs_check_file_mutable: EISDIR, or EROFS for a borrowed or read-only file. */
+/* vfs_check_file_mutable: vfs_not_file, or EROFS for a borrowed or
+ * read-only file. */
 static int vfs_check_file_mutable(const vfs_node_t *file) {
-    if (file->kind != VFS_FILE) return VFS_EISDIR;
+    if (file->kind != VFS_FILE) return vfs_not_file(file);
     if (!file->writable || file->u.file.is_borrowed) return VFS_EROFS;
     return VFS_OK;
 }
@@ -859,14 +1151,22 @@ size_t vfs_dir_count(const vfs_node_t *dir) {
 /* Returns NULL (leaving name/len untouched) past the last entry; name and
  * len may be NULL. */
 vfs_node_t *vfs_dir_entry(const vfs_node_t *dir, size_t index, const char **name, size_t *len) {
-    if (dir->kind != VFS_DIR || index >= dir->u.dir.count) return NULL;
-    vfs_node_t *n = vfs_dir_at(&dir->u.dir, index);
-    if (name) *name = n->name;
-    if (len) *len = n->name_len;
-    return n;
+    return vfs_dir_get(dir, index, name, len, NULL);
 }
 
-uint64_t vfs_dir_seq(const vfs_node_t *n) { return n->dir_seq; }
+/* Returns NULL (leaving the outputs untouched) past the last entry; each
+ * output may be NULL. */
+vfs_node_t *vfs_dir_get(const vfs_node_t *dir, size_t index, const char **name, size_t *len,
+                        uint64_t *seq) {
+    if (dir->kind != VFS_DIR || index >= dir->u.dir.count) return NULL;
+    vfs_entry_t *e = vfs_dir_at(&dir->u.dir, index);
+    if (name) *name = e->name;
+    if (len) *len = e->name_len;
+    if (seq) *seq = e->dir_seq;
+    return e->node;
+}
+
+uint64_t vfs_dir_seq(const vfs_node_t *n) { return n->links ? n->links->dir_seq : 0; }
 
 size_t vfs_dir_index_from_seq(const vfs_node_t *dir, uint64_t seq) {
     if (dir->kind != VFS_DIR) return 0;
@@ -883,12 +1183,13 @@ void vfs_ref(vfs_node_t *n) { n->refs++; }
 
 void vfs_unref(vfs_t *fs, vfs_node_t *n) {
     if (n->refs > 0) n->refs--;
-    if (n->refs > 0 || n->linked) return;
+    if (n->refs > 0 || n->nlink > 0) return;
     vfs_node_destroy(fs, n); /* unlinked directories are always empty */
 }
 
 /* Iterative post-order: descend into the last entry while it is a
- * non-empty directory, otherwise drop that entry (cheap from the back). */
+ * non-empty directory, otherwise drop that entry (cheap from the back).
+ * Directories have one entry, so going back up is vfs_parent. */
 void vfs_clear_dir(vfs_t *fs, vfs_node_t *dir) {
     if (!dir || dir->kind != VFS_DIR) return;
     vfs_node_t *cur = dir;
@@ -897,12 +1198,12 @@ void vfs_clear_dir(vfs_t *fs, vfs_node_t *dir) {
         if (d->count == 0) {
             vfs_dir_free_storage(d);
             if (cur == dir) return;
-            cur = cur->parent;
+            cur = vfs_parent(cur);
             continue;
         }
-        vfs_node_t *last = vfs_dir_last(d);
-        if (last->kind == VFS_DIR && last->u.dir.count > 0) {
-            cur = last;
+        vfs_entry_t *last = vfs_dir_last(d);
+        if (last->node->kind == VFS_DIR && last->node->u.dir.count > 0) {
+            cur = last->node;
             continue;
         }
         vfs_detach(fs, cur, last);
@@ -911,6 +1212,9 @@ void vfs_clear_dir(vfs_t *fs, vfs_node_t *dir) {
 
 /* ------------------------------------------------------------------ */
 /* host-side setup                                                     */
+
+/* vfs_detach_dir: remove directory d (not the root) from its parent. */
+static void vfs_detach_dir(vfs_t *fs, vfs_node_t *d) { vfs_detach(fs, vfs_parent(d), d->links); }
 
 /* vfs_ensure_dirs: walk the absolute path [path, path+len) from the root,
  * creating missing directories (writable iff `writable`, regardless of the
@@ -936,13 +1240,13 @@ static int vfs_ensure_dirs(vfs_t *fs, const char *path, size_t len, bool writabl
         vfs_node_t *next = vfs_child(cur, comp, clen);
         if (next && next->kind != VFS_DIR) rc = VFS_ENOTDIR;
         if (!next && rc == VFS_OK) {
-            rc = vfs_attach_new(fs, cur, VFS_DIR, comp, clen, writable, &next);
+            rc = vfs_attach_new(fs, cur, VFS_DIR, comp, clen, writable, 0, &next);
             if (rc == VFS_OK && !*first) *first = next;
         }
         if (rc == VFS_OK) cur = next;
     }
     if (rc != VFS_OK) {
-        if (*first) vfs_detach(fs, (*first)->parent, *first);
+        if (*first) vfs_detach_dir(fs, *first);
         *first = NULL;
         return rc;
     }
@@ -950,8 +1254,8 @@ static int vfs_ensure_dirs(vfs_t *fs, const char *path, size_t len, bool writabl
     return VFS_OK;
 }
 
-/* Paths must start with '/' (EINVAL otherwise). An existing file on the
- * way is ENOTDIR. On failure, directories created by this call are
+/* Paths must start with '/' (EINVAL otherwise). An existing file or
+ * symbolic link on the way is ENOTDIR (links are not followed here). On failure, directories created by this call are
  * removed again. */
 int vfs_mkdir_p(vfs_t *fs, const char *abs_path, bool writable, vfs_node_t **out) {
     if (!abs_path || abs_path[0] != '/') return VFS_EINVAL;
@@ -975,8 +1279,9 @@ static void vfs_file_set_borrowed(vfs_t *fs, vfs_node_t *file, const uint8_t *da
 }
 
 /* abs_path must start with '/' and name a file (last component not empty,
- * "." or ".."; EINVAL otherwise); len > VFS_FILE_MAX is EFBIG. On failure,
- * parent directories created by this call are removed again. */
+ * "." or ".."; EINVAL otherwise); len > VFS_FILE_MAX is EFBIG; a symbolic
+ * link there is EEXIST. On failure, parent directories created by this
+ * call are removed again. */
 int vfs_put_borrowed(vfs_t *fs, const char *abs_path, const uint8_t *data, size_t len,
                      vfs_node_t **out) {
     if (!abs_path || abs_path[0] != '/' || (len && !data)) return VFS_EINVAL;
@@ -990,10 +1295,11 @@ int vfs_put_borrowed(vfs_t *fs, const char *abs_path, const uint8_t *data, size_
     if (rc != VFS_OK) return rc;
     file = vfs_child(dir, name, name_len);
     if (file && file->kind == VFS_DIR) return VFS_EISDIR;
+    if (file && file->kind == VFS_SYMLINK) return VFS_EEXIST;
     if (!file) {
-        rc = vfs_attach_new(fs, dir, VFS_FILE, name, name_len, false, &file);
+        rc = vfs_attach_new(fs, dir, VFS_FILE, name, name_len, false, 0, &file);
         if (rc != VFS_OK) {
-            if (first) vfs_detach(fs, first->parent, first);
+            if (first) vfs_detach_dir(fs, first);
             return rc;
         }
     }
@@ -1003,7 +1309,7 @@ int vfs_put_borrowed(vfs_t *fs, const char *abs_path, const uint8_t *data, size_
 }
 
 int vfs_take(vfs_t *fs, vfs_node_t *file, uint8_t **data, size_t *len) {
-    if (file->kind != VFS_FILE) return VFS_EISDIR;
+    if (file->kind != VFS_FILE) return vfs_not_file(file);
     vfs_file_t *f = &file->u.file;
     size_t size = vfs_file_len(f);
     uint8_t *out = NULL;

@@ -1,8 +1,16 @@
 /* wasi.c — WASI preview1 for guest modules, on top of the virtual
  * filesystem (vfs/) and the runtime (rt/). See wasi.h for the contract.
  *
- * Layout: guest-memory access helpers; descriptor table; one do_<name>
- * function per WASI call returning a WASI errno; the exported
+ * Owns the descriptor table and its rights (what each descriptor may do,
+ * checked by every call: ENOTCAPABLE), the guest's path rules (every path
+ * is resolved beneath the directory descriptor it is given with: absolute
+ * paths and escapes are EPERM, as wasmtime), and the preview1 semantics of
+ * each call, following wasmtime (wasmtime-wasi's p1 adapter over cap-std)
+ * where preview1 leaves a choice, and the witx documentation for rights,
+ * which current wasmtime reports but no longer enforces.
+ *
+ * Layout: guest-memory access helpers; descriptor table and rights; one
+ * do_<name> function per WASI call returning a WASI errno; the exported
  * Z_wasi_snapshot_preview1Z_<name> wrappers that wasm2c code calls. */
 #include "wasi/wasi.h"
 
@@ -14,6 +22,7 @@
 
 #include "rt/rt.h"
 #include "wasi/wasi_abi.h"
+#include "wasi/wasi_host_io.h"
 
 typedef uint8_t u8;
 typedef uint16_t u16;
@@ -63,6 +72,25 @@ void wasi_output_reset(wasi_ctx_t *ctx) {
     ctx->out.truncated = ctx->err.truncated = false;
 }
 
+/* ---- passthrough stdio (wasi_stdio_passthrough) ---- */
+
+void wasi_stdio_passthrough(wasi_ctx_t *ctx, const int host_fds[3]) {
+    ctx->stdio_passthrough = true;
+    for (int i = 0; i < 3; i++) {
+        ctx->stdio_host_fd[i] = host_fds[i];
+        ctx->stdio_filetype[i] = wasi_host_filetype(host_fds[i]);
+    }
+}
+
+/* stdio_index: 0, 1 or 2 for a stdio descriptor record. */
+static int stdio_index(const wasi_fd_t *f) { return f->kind - WASI_FD_STDIN; }
+
+/* stdio_filetype: what a stdio descriptor reports: its host type when
+ * passed through, else a character device (captured streams). */
+static u8 stdio_filetype(const wasi_ctx_t *c, const wasi_fd_t *f) {
+    return c->stdio_passthrough ? c->stdio_filetype[stdio_index(f)] : WASI_FILETYPE_CHARACTER_DEVICE;
+}
+
 /* ---- descriptor table ---- */
 
 static wasi_fd_t *fd_get(wasi_ctx_t *c, u32 fd) {
@@ -74,9 +102,56 @@ static wasi_fd_t *fd_node(wasi_ctx_t *c, u32 fd) {
     return f && f->kind == WASI_FD_NODE ? f : NULL;
 }
 
-/* fd_alloc: lowest free descriptor number (>= 3), or -1. */
+/* has_rights: the descriptor's base rights include every right in need. */
+static bool has_rights(const wasi_fd_t *f, u64 need) { return (f->rights_base & need) == need; }
+
+/* node_fd: the file or directory descriptor fd, with every right in need:
+ * EBADF if there is none (or fd is stdio), ENOTCAPABLE if a right is
+ * missing. */
+static u32 node_fd(wasi_ctx_t *c, u32 fd, u64 need, wasi_fd_t **out) {
+    wasi_fd_t *f = fd_node(c, fd);
+    if (!f) return WASI_EBADF;
+    if (!has_rights(f, need)) return WASI_ENOTCAPABLE;
+    *out = f;
+    return 0;
+}
+
+/* file_fd: node_fd for a regular file; a directory gives dir_errno (before
+ * the rights, as wasmtime checks the descriptor's type first). */
+static u32 file_fd(wasi_ctx_t *c, u32 fd, u64 need, u32 dir_errno, wasi_fd_t **out) {
+    wasi_fd_t *f = fd_node(c, fd);
+    if (!f) return WASI_EBADF;
+    if (vfs_kind(f->node) != VFS_FILE) return dir_errno;
+    return node_fd(c, fd, need, out);
+}
+
+/* node_filetype: the WASI filetype of a node. */
+static u8 node_filetype(const vfs_node_t *n) {
+    switch (vfs_kind(n)) {
+    case VFS_DIR: return WASI_FILETYPE_DIRECTORY;
+    case VFS_SYMLINK: return WASI_FILETYPE_SYMBOLIC_LINK;
+    default: return WASI_FILETYPE_REGULAR_FILE;
+    }
+}
+
+/* child_rights: the rights of a descriptor path_open makes for a node of
+ * this kind: what was asked for, within the directory's inheriting rights
+ * (silently dropping the rest, as wasi-common's child_file_caps and as
+ * Rust's std expects), and within the rights that apply to the kind (the
+ * witx: "fewer rights than specified, if those rights do not apply to the
+ * type of file"). Files inherit nothing. */
+static void child_rights(const wasi_fd_t *dir, vfs_kind_t kind, u64 base, u64 inheriting, u64 *out_base,
+                         u64 *out_inheriting) {
+    bool is_dir = kind == VFS_DIR;
+    *out_base = base & dir->rights_inheriting & (is_dir ? WASI_RIGHTS_DIRECTORY : WASI_RIGHTS_REGULAR_FILE);
+    *out_inheriting = is_dir ? inheriting & dir->rights_inheriting & (WASI_RIGHTS_DIRECTORY | WASI_RIGHTS_REGULAR_FILE)
+                             : 0;
+}
+
+/* fd_alloc: the lowest free descriptor number, or -1. Numbers 0-2 are
+ * free only after fd_renumber moved stdio away (POSIX: lowest free). */
 static int fd_alloc(wasi_ctx_t *c, u32 *out) {
-    for (u32 i = 3; i < c->nfds; i++)
+    for (u32 i = 0; i < c->nfds; i++)
         if (!c->fds[i].used) { *out = i; return 0; }
     if (c->nfds >= WASI_MAX_FDS) return -1;
     u32 n = c->nfds ? c->nfds * 2 : 8;
@@ -101,10 +176,20 @@ static void fd_release(wasi_ctx_t *c, wasi_fd_t *f, bool notify) {
     memset(f, 0, sizeof *f);
 }
 
-/* preopen_root: the descriptor record of the preopened root. */
+/* preopen_root: the descriptor record of a preopened directory: the
+ * directory rights as base, and directory plus file rights to pass on, as
+ * wasmtime reports for a preopen (read-only parts of the tree refuse
+ * changes with EROFS, not through rights). */
 static wasi_fd_t preopen_root(vfs_node_t *root) {
     return (wasi_fd_t){.used = true, .kind = WASI_FD_NODE, .node = root, .preopen = true,
-                       .rights_base = WASI_RIGHTS_ALL, .rights_inheriting = WASI_RIGHTS_ALL};
+                       .rights_base = WASI_RIGHTS_DIRECTORY,
+                       .rights_inheriting = WASI_RIGHTS_DIRECTORY | WASI_RIGHTS_REGULAR_FILE};
+}
+
+/* stdio_record: the descriptor record wasi_ctx_init puts on fd i (0-2). */
+static wasi_fd_t stdio_record(u32 i) {
+    u64 rw = i == 0 ? WASI_RIGHT_FD_READ : WASI_RIGHT_FD_WRITE;
+    return (wasi_fd_t){.used = true, .kind = WASI_FD_STDIN + (int)i, .rights_base = rw | WASI_RIGHT_POLL_FD_READWRITE};
 }
 
 int wasi_ctx_init(wasi_ctx_t *ctx, vfs_t *fs, size_t output_cap) {
@@ -114,12 +199,7 @@ int wasi_ctx_init(wasi_ctx_t *ctx, vfs_t *fs, size_t output_cap) {
     ctx->nfds = 8;
     ctx->fds = calloc(ctx->nfds, sizeof *ctx->fds);
     if (!ctx->fds) return -1;
-    ctx->fds[0] = (wasi_fd_t){.used = true, .kind = WASI_FD_STDIN,
-                              .rights_base = WASI_RIGHT_FD_READ | WASI_RIGHT_POLL_FD_READWRITE};
-    ctx->fds[1] = (wasi_fd_t){.used = true, .kind = WASI_FD_STDOUT,
-                              .rights_base = WASI_RIGHT_FD_WRITE | WASI_RIGHT_POLL_FD_READWRITE};
-    ctx->fds[2] = ctx->fds[1];
-    ctx->fds[2].kind = WASI_FD_STDERR;
+    for (u32 i = 0; i < 3; i++) ctx->fds[i] = stdio_record(i);
     vfs_node_t *root = vfs_root(fs);
     vfs_ref(root);
     ctx->fds[3] = preopen_root(root);
@@ -135,6 +215,7 @@ void wasi_ctx_free(wasi_ctx_t *ctx) {
     for (u32 i = 0; i < ctx->nfds; i++)
         if (ctx->fds[i].used) fd_release(ctx, &ctx->fds[i], false);
     free(ctx->fds);
+    free_strings(ctx->preopen_names, ctx->npreopen_names);
     free_strings(ctx->args, ctx->nargs);
     free_strings(ctx->env, ctx->nenv);
     buf_free(&ctx->out.data);
@@ -163,8 +244,14 @@ int wasi_set_env(wasi_ctx_t *ctx, const char *const *env, size_t n) {
     return copy_strings(&ctx->env, &ctx->nenv, env, n);
 }
 
+/* Also puts stdio back on fds 0-2 (fd_renumber may have moved or replaced
+ * it, fd_fdstat_set_rights restricted it). */
 void wasi_reset_fds(wasi_ctx_t *ctx, bool (*keep)(void *user, vfs_node_t *node), void *user) {
     vfs_node_t *root = vfs_root(ctx->fs);
+    for (u32 i = 0; i < 3 && i < ctx->nfds; i++) {
+        if (ctx->fds[i].used) fd_release(ctx, &ctx->fds[i], false);
+        ctx->fds[i] = stdio_record(i);
+    }
     for (u32 i = 3; i < ctx->nfds; i++) {
         wasi_fd_t *f = &ctx->fds[i];
         if (!f->used) continue;
@@ -177,6 +264,38 @@ void wasi_reset_fds(wasi_ctx_t *ctx, bool (*keep)(void *user, vfs_node_t *node),
     if (ctx->fds[3].used) vfs_unref(ctx->fs, ctx->fds[3].node);
     ctx->fds[3] = preopen_root(root);
 }
+
+/* ---- named preopens (wasi_add_preopen) ---- */
+
+void wasi_remove_root_preopen(wasi_ctx_t *ctx) {
+    if (ctx->nfds > 3 && ctx->fds[3].used && ctx->fds[3].preopen && !ctx->fds[3].preopen_name)
+        fd_release(ctx, &ctx->fds[3], false);
+}
+
+/* keep_preopen_name: a copy of name owned by the context, or NULL. */
+static const char *keep_preopen_name(wasi_ctx_t *ctx, const char *name) {
+    char **grown = realloc(ctx->preopen_names, (ctx->npreopen_names + 1) * sizeof *grown);
+    if (!grown) return NULL;
+    ctx->preopen_names = grown;
+    char *copy = strdup(name);
+    if (!copy) return NULL;
+    ctx->preopen_names[ctx->npreopen_names++] = copy;
+    return copy;
+}
+
+int wasi_add_preopen(wasi_ctx_t *ctx, vfs_node_t *dir, const char *guest_name) {
+    u32 fd;
+    if (!guest_name || !*guest_name || strlen(guest_name) > UINT32_MAX / 2 || vfs_kind(dir) != VFS_DIR || fd_alloc(ctx, &fd) != 0) return -1;
+    const char *name = keep_preopen_name(ctx, guest_name);
+    if (!name) return -1;
+    vfs_ref(dir);
+    ctx->fds[fd] = preopen_root(dir);
+    ctx->fds[fd].preopen_name = name;
+    return (int)fd;
+}
+
+/* preopen_name: the name fd_prestat_* report for a preopen. */
+static const char *preopen_name(const wasi_fd_t *f) { return f->preopen_name ? f->preopen_name : "/"; }
 
 /* ---- args and environment ---- */
 
@@ -315,7 +434,8 @@ static u32 do_poll_oneoff(wasi_ctx_t *c, u32 in, u32 out, u32 nsubs, u32 nevents
             if (clock_deadline(s, &d)) { write_event(c, out, nevents++, userdata, WASI_EINVAL, tag); continue; }
             if (d < earliest) earliest = d;
         } else if (tag == WASI_EVENTTYPE_FD_READ || tag == WASI_EVENTTYPE_FD_WRITE) {
-            u16 err = fd_get(c, load_u32(s + WASI_SUBSCRIPTION_FD)) ? 0 : WASI_EBADF;
+            const wasi_fd_t *f = fd_get(c, load_u32(s + WASI_SUBSCRIPTION_FD));
+            u16 err = !f ? WASI_EBADF : !has_rights(f, WASI_RIGHT_POLL_FD_READWRITE) ? WASI_ENOTCAPABLE : 0;
             write_event(c, out, nevents++, userdata, err, tag);
         } else {
             return WASI_EINVAL;
@@ -383,6 +503,36 @@ static u32 node_read(wasi_fd_t *f, u64 off, const iov_t *iov, u32 n, u64 *nread)
     return 0;
 }
 
+/* stdio_write: the iovecs to a passed-through stdout or stderr, in order;
+ * an error after some bytes went out reports those bytes (the next write
+ * sees the error). */
+static u32 stdio_write(wasi_ctx_t *c, const wasi_fd_t *f, const iov_t *iov, u32 n, u64 *written) {
+    int i = stdio_index(f);
+    int regular = c->stdio_filetype[i] == WASI_FILETYPE_REGULAR_FILE;
+    *written = 0;
+    for (u32 k = 0; k < n; k++) {
+        size_t done = 0;
+        u32 e = wasi_host_write(c->stdio_host_fd[i], iov[k].base, iov[k].len, regular, &done);
+        *written += done;
+        if (e) return *written ? 0 : e;
+    }
+    return 0;
+}
+
+/* stdio_read: one read from the passed-through stdin into the first
+ * non-empty iovec (a short read, as POSIX allows). */
+static u32 stdio_read(wasi_ctx_t *c, const iov_t *iov, u32 n, u64 *nread) {
+    *nread = 0;
+    for (u32 k = 0; k < n; k++) {
+        if (!iov[k].len) continue;
+        size_t got = 0;
+        u32 e = wasi_host_read(c->stdio_host_fd[0], iov[k].base, iov[k].len, &got);
+        *nread = got;
+        return e;
+    }
+    return 0;
+}
+
 static u32 do_write(wasi_ctx_t *c, u32 fd, u32 iovs, u32 niovs, bool positional, u64 offset, u32 result) {
     wasi_fd_t *f = fd_get(c, fd);
     if (!f) return WASI_EBADF;
@@ -392,12 +542,20 @@ static u32 do_write(wasi_ctx_t *c, u32 fd, u32 iovs, u32 niovs, bool positional,
     u64 written = 0;
     if (f->kind == WASI_FD_STDOUT || f->kind == WASI_FD_STDERR) {
         if (positional) return WASI_ESPIPE;
-        wasi_output_t *o = f->kind == WASI_FD_STDOUT ? &c->out : &c->err;
-        for (u32 i = 0; i < niovs; i++) { output_append(o, iov[i].base, iov[i].len); written += iov[i].len; }
-    } else if (f->kind != WASI_FD_NODE || !(f->rights_base & WASI_RIGHT_FD_WRITE)) {
+        if (!has_rights(f, WASI_RIGHT_FD_WRITE)) return WASI_ENOTCAPABLE;
+        if (c->stdio_passthrough) {
+            e = stdio_write(c, f, iov, niovs, &written);
+            if (e) return e;
+        } else {
+            wasi_output_t *o = f->kind == WASI_FD_STDOUT ? &c->out : &c->err;
+            for (u32 i = 0; i < niovs; i++) { output_append(o, iov[i].base, iov[i].len); written += iov[i].len; }
+        }
+    } else if (f->kind != WASI_FD_NODE) {
         return WASI_EBADF;
     } else if (vfs_kind(f->node) == VFS_DIR) {
         return WASI_EISDIR;
+    } else if (!has_rights(f, WASI_RIGHT_FD_WRITE | (positional ? WASI_RIGHT_FD_SEEK : 0))) {
+        return WASI_ENOTCAPABLE; /* fd_pwrite: fd_write "if fd_seek is set" (witx) */
     } else {
         u64 off = positional ? offset : (f->fdflags & WASI_FDFLAG_APPEND) ? vfs_size(f->node) : f->pos;
         e = node_write(c, f, off, iov, niovs, &written);
@@ -417,10 +575,14 @@ static u32 do_read(wasi_ctx_t *c, u32 fd, u32 iovs, u32 niovs, bool positional, 
     u64 nread = 0;
     if (f->kind == WASI_FD_STDIN) {
         if (positional) return WASI_ESPIPE;
-    } else if (f->kind != WASI_FD_NODE || !(f->rights_base & WASI_RIGHT_FD_READ)) {
+        if (!has_rights(f, WASI_RIGHT_FD_READ)) return WASI_ENOTCAPABLE;
+        if (c->stdio_passthrough && (e = stdio_read(c, iov, niovs, &nread)) != 0) return e;
+    } else if (f->kind != WASI_FD_NODE) {
         return WASI_EBADF;
     } else if (vfs_kind(f->node) == VFS_DIR) {
         return WASI_EISDIR;
+    } else if (!has_rights(f, WASI_RIGHT_FD_READ | (positional ? WASI_RIGHT_FD_SEEK : 0))) {
+        return WASI_ENOTCAPABLE; /* fd_pread: fd_read "if fd_seek is set" (witx) */
     } else {
         u64 off = positional ? offset : f->pos;
         e = node_read(f, off, iov, niovs, &nread);
@@ -435,11 +597,25 @@ static u32 do_fd_pwrite(wasi_ctx_t *c, u32 fd, u32 iovs, u32 n, u64 off, u32 res
 static u32 do_fd_read(wasi_ctx_t *c, u32 fd, u32 iovs, u32 n, u32 res) { return do_read(c, fd, iovs, n, false, 0, res); }
 static u32 do_fd_pread(wasi_ctx_t *c, u32 fd, u32 iovs, u32 n, u64 off, u32 res) { return do_read(c, fd, iovs, n, true, off, res); }
 
-static u32 do_fd_seek(wasi_ctx_t *c, u32 fd, u64 offset, u32 whence, u32 result) {
+/* seekable_fd: a file descriptor fd_seek / fd_tell may use: EBADF if none,
+ * ESPIPE for stdio, EBADF for a directory (wasmtime's get_seekable), then
+ * ENOTCAPABLE unless it has FD_SEEK, or FD_TELL when `tell_only` (fd_tell,
+ * or fd_seek(0, CUR): "the file offset remains unaltered", witx). */
+static u32 seekable_fd(wasi_ctx_t *c, u32 fd, bool tell_only, wasi_fd_t **out) {
     wasi_fd_t *f = fd_get(c, fd);
     if (!f) return WASI_EBADF;
     if (f->kind != WASI_FD_NODE) return WASI_ESPIPE;
-    if (vfs_kind(f->node) == VFS_DIR) return WASI_EBADF;
+    if (vfs_kind(f->node) != VFS_FILE) return WASI_EBADF;
+    bool ok = has_rights(f, WASI_RIGHT_FD_SEEK) || (tell_only && has_rights(f, WASI_RIGHT_FD_TELL));
+    if (!ok) return WASI_ENOTCAPABLE;
+    *out = f;
+    return 0;
+}
+
+static u32 do_fd_seek(wasi_ctx_t *c, u32 fd, u64 offset, u32 whence, u32 result) {
+    wasi_fd_t *f;
+    u32 e = seekable_fd(c, fd, offset == 0 && whence == WASI_WHENCE_CUR, &f);
+    if (e) return e;
     int64_t delta = (int64_t)offset, base;
     switch (whence) {
     case WASI_WHENCE_SET: base = 0; break;
@@ -455,52 +631,64 @@ static u32 do_fd_seek(wasi_ctx_t *c, u32 fd, u64 offset, u32 whence, u32 result)
 }
 
 static u32 do_fd_tell(wasi_ctx_t *c, u32 fd, u32 result) {
-    wasi_fd_t *f = fd_get(c, fd);
-    if (!f) return WASI_EBADF;
-    if (f->kind != WASI_FD_NODE) return WASI_ESPIPE;
-    return (u32)put_u64(c, result, f->pos);
+    wasi_fd_t *f;
+    u32 e = seekable_fd(c, fd, true, &f);
+    return e ? e : (u32)put_u64(c, result, f->pos);
 }
 
 static u32 do_fd_close(wasi_ctx_t *c, u32 fd) {
     wasi_fd_t *f = fd_get(c, fd);
     if (!f) return WASI_EBADF;
-    if (fd <= 2) return 0; /* stdio stays open: later writes are still captured */
+    if (f->kind != WASI_FD_NODE) return 0; /* stdio stays open: later writes are still captured */
     fd_release(c, f, true);
     return 0;
 }
 
+/* Any two open descriptors, stdio included (as wasmtime): `to` is closed
+ * first, `from` is free afterwards. */
 static u32 do_fd_renumber(wasi_ctx_t *c, u32 from, u32 to) {
     wasi_fd_t *f = fd_get(c, from), *t = fd_get(c, to);
     if (!f || !t) return WASI_EBADF;
     if (from == to) return 0;
-    if (to <= 2 || from <= 2) return WASI_ENOTSUP;
     fd_release(c, t, true);
     c->fds[to] = *f;
     memset(f, 0, sizeof *f);
     return 0;
 }
 
-static u32 do_fd_sync(wasi_ctx_t *c, u32 fd) { return fd_get(c, fd) ? 0 : WASI_EBADF; }
-static u32 do_fd_datasync(wasi_ctx_t *c, u32 fd) { return fd_get(c, fd) ? 0 : WASI_EBADF; }
+/* sync_fd: fd_sync / fd_datasync: nothing to write back in memory, but a
+ * file needs the right; stdio succeeds, a directory is EBADF (wasmtime). */
+static u32 sync_fd(wasi_ctx_t *c, u32 fd, u64 right) {
+    wasi_fd_t *f = fd_get(c, fd);
+    if (!f) return WASI_EBADF;
+    if (f->kind != WASI_FD_NODE) return 0;
+    return file_fd(c, fd, right, WASI_EBADF, &f);
+}
+
+static u32 do_fd_sync(wasi_ctx_t *c, u32 fd) { return sync_fd(c, fd, WASI_RIGHT_FD_SYNC); }
+static u32 do_fd_datasync(wasi_ctx_t *c, u32 fd) { return sync_fd(c, fd, WASI_RIGHT_FD_DATASYNC); }
 
 static u32 do_fd_advise(wasi_ctx_t *c, u32 fd, u64 off, u64 len, u32 advice) {
     (void)off; (void)len;
     if (!fd_node(c, fd)) return fd_get(c, fd) ? WASI_ESPIPE : WASI_EBADF;
+    wasi_fd_t *f;
+    u32 e = file_fd(c, fd, WASI_RIGHT_FD_ADVISE, WASI_EBADF, &f);
+    if (e) return e;
     return advice <= 5 ? 0 : WASI_EINVAL;
 }
 
 static u32 do_fd_allocate(wasi_ctx_t *c, u32 fd, u64 off, u64 len) {
-    wasi_fd_t *f = fd_node(c, fd);
-    if (!f || !(f->rights_base & WASI_RIGHT_FD_WRITE)) return WASI_EBADF;
-    if (vfs_kind(f->node) == VFS_DIR) return WASI_EISDIR;
+    wasi_fd_t *f;
+    u32 e = file_fd(c, fd, WASI_RIGHT_FD_ALLOCATE, WASI_EISDIR, &f);
+    if (e) return e;
     if (len > UINT64_MAX - off) return WASI_EINVAL;
-    if (off + len <= vfs_size(f->node)) return 0;
+    if (off + len <= vfs_size(f->node)) return vfs_writable(f->node) ? 0 : WASI_EROFS;
     return (u32)vfs_truncate(c->fs, f->node, off + len);
 }
 
-static u8 fd_filetype(const wasi_fd_t *f) {
-    if (f->kind != WASI_FD_NODE) return WASI_FILETYPE_CHARACTER_DEVICE;
-    return vfs_kind(f->node) == VFS_DIR ? WASI_FILETYPE_DIRECTORY : WASI_FILETYPE_REGULAR_FILE;
+static u8 fd_filetype(const wasi_ctx_t *c, const wasi_fd_t *f) {
+    if (f->kind != WASI_FD_NODE) return stdio_filetype(c, f);
+    return node_filetype(f->node);
 }
 
 static u32 do_fd_fdstat_get(wasi_ctx_t *c, u32 fd, u32 out) {
@@ -508,7 +696,7 @@ static u32 do_fd_fdstat_get(wasi_ctx_t *c, u32 fd, u32 out) {
     if (!f) return WASI_EBADF;
     u8 st[WASI_FDSTAT_SIZE];
     memset(st, 0, sizeof st);
-    st[WASI_FDSTAT_FILETYPE] = fd_filetype(f);
+    st[WASI_FDSTAT_FILETYPE] = fd_filetype(c, f);
     memcpy(st + WASI_FDSTAT_FLAGS, &f->fdflags, 2);
     memcpy(st + WASI_FDSTAT_RIGHTS_BASE, &f->rights_base, 8);
     memcpy(st + WASI_FDSTAT_RIGHTS_INHERITING, &f->rights_inheriting, 8);
@@ -518,11 +706,13 @@ static u32 do_fd_fdstat_get(wasi_ctx_t *c, u32 fd, u32 out) {
 static u32 do_fd_fdstat_set_flags(wasi_ctx_t *c, u32 fd, u32 flags) {
     wasi_fd_t *f = fd_get(c, fd);
     if (!f) return WASI_EBADF;
+    if (f->kind == WASI_FD_NODE && !has_rights(f, WASI_RIGHT_FD_FDSTAT_SET_FLAGS)) return WASI_ENOTCAPABLE;
     if (flags & ~(u32)WASI_FDFLAGS_ALL) return WASI_EINVAL;
     f->fdflags = (u16)flags;
     return 0;
 }
 
+/* Rights can only be dropped (witx: "can only remove rights"). */
 static u32 do_fd_fdstat_set_rights(wasi_ctx_t *c, u32 fd, u64 base, u64 inheriting) {
     wasi_fd_t *f = fd_get(c, fd);
     if (!f) return WASI_EBADF;
@@ -538,7 +728,7 @@ static int write_filestat(wasi_ctx_t *c, u32 out, vfs_node_t *n, u8 type_if_no_n
     if (n) {
         u64 ino = vfs_ino(n), nlink = vfs_nlink(n), size = vfs_size(n);
         u64 at = vfs_atim(n), mt = vfs_mtim(n), ct = vfs_ctim(n);
-        st[WASI_FILESTAT_FILETYPE] = vfs_kind(n) == VFS_DIR ? WASI_FILETYPE_DIRECTORY : WASI_FILETYPE_REGULAR_FILE;
+        st[WASI_FILESTAT_FILETYPE] = node_filetype(n);
         memcpy(st + WASI_FILESTAT_INO, &ino, 8);
         memcpy(st + WASI_FILESTAT_NLINK, &nlink, 8);
         memcpy(st + WASI_FILESTAT_FILESIZE, &size, 8);
@@ -551,23 +741,33 @@ static int write_filestat(wasi_ctx_t *c, u32 out, vfs_node_t *n, u8 type_if_no_n
     return put_bytes(c, out, st, sizeof st);
 }
 
+/* stdio has no rights to check here: it is always a character device (or
+ * the host's type when passed through). */
 static u32 do_fd_filestat_get(wasi_ctx_t *c, u32 fd, u32 out) {
     wasi_fd_t *f = fd_get(c, fd);
     if (!f) return WASI_EBADF;
-    return (u32)write_filestat(c, out, f->kind == WASI_FD_NODE ? f->node : NULL, WASI_FILETYPE_CHARACTER_DEVICE);
+    if (f->kind == WASI_FD_NODE && !has_rights(f, WASI_RIGHT_FD_FILESTAT_GET)) return WASI_ENOTCAPABLE;
+    return (u32)write_filestat(c, out, f->kind == WASI_FD_NODE ? f->node : NULL,
+                               f->kind == WASI_FD_NODE ? 0 : stdio_filetype(c, f));
 }
 
 static u32 do_fd_filestat_set_size(wasi_ctx_t *c, u32 fd, u64 size) {
-    wasi_fd_t *f = fd_node(c, fd);
-    if (!f || !(f->rights_base & WASI_RIGHT_FD_WRITE)) return WASI_EBADF;
-    if (vfs_kind(f->node) == VFS_DIR) return WASI_EISDIR;
-    return (u32)vfs_truncate(c->fs, f->node, size);
+    wasi_fd_t *f;
+    u32 e = file_fd(c, fd, WASI_RIGHT_FD_FILESTAT_SET_SIZE, WASI_EISDIR, &f);
+    return e ? e : (u32)vfs_truncate(c->fs, f->node, size);
 }
 
+/* fst_flags_valid: no unknown flag, and not both a time and "now" for the
+ * same timestamp (EINVAL, checked first, as wasmtime's systimespec). */
+static bool fst_flags_valid(u32 flags) {
+    return !(((flags & WASI_FSTFLAG_ATIM) && (flags & WASI_FSTFLAG_ATIM_NOW)) ||
+             ((flags & WASI_FSTFLAG_MTIM) && (flags & WASI_FSTFLAG_MTIM_NOW)) || (flags & ~0xfu));
+}
+
+/* set_times: apply valid fst flags to n; EROFS for a read-only node (the
+ * content, module files, the read-only directories). */
 static u32 set_times(vfs_node_t *n, u64 atim, u64 mtim, u32 flags) {
-    if (((flags & WASI_FSTFLAG_ATIM) && (flags & WASI_FSTFLAG_ATIM_NOW)) ||
-        ((flags & WASI_FSTFLAG_MTIM) && (flags & WASI_FSTFLAG_MTIM_NOW)) || (flags & ~0xfu))
-        return WASI_EINVAL;
+    if (!vfs_writable(n)) return WASI_EROFS;
     u64 now = now_ns(CLOCK_REALTIME);
     u64 a = (flags & WASI_FSTFLAG_ATIM_NOW) ? now : (flags & WASI_FSTFLAG_ATIM) ? atim : vfs_atim(n);
     u64 m = (flags & WASI_FSTFLAG_MTIM_NOW) ? now : (flags & WASI_FSTFLAG_MTIM) ? mtim : vfs_mtim(n);
@@ -576,10 +776,10 @@ static u32 set_times(vfs_node_t *n, u64 atim, u64 mtim, u32 flags) {
 }
 
 static u32 do_fd_filestat_set_times(wasi_ctx_t *c, u32 fd, u64 atim, u64 mtim, u32 flags) {
-    wasi_fd_t *f = fd_get(c, fd);
-    if (!f) return WASI_EBADF;
-    if (f->kind != WASI_FD_NODE) return WASI_EINVAL;
-    return set_times(f->node, atim, mtim, flags);
+    if (!fst_flags_valid(flags)) return WASI_EINVAL;
+    wasi_fd_t *f;
+    u32 e = node_fd(c, fd, WASI_RIGHT_FD_FILESTAT_SET_TIMES, &f);
+    return e ? e : set_times(f->node, atim, mtim, flags);
 }
 
 /* ---- preopens and directories ---- */
@@ -589,7 +789,7 @@ static u32 do_fd_prestat_get(wasi_ctx_t *c, u32 fd, u32 out) {
     if (!f) return WASI_EBADF;
     if (!f->preopen) return WASI_EBADF;
     u8 st[WASI_PRESTAT_SIZE] = {0};
-    u32 len = 1;
+    u32 len = (u32)strlen(preopen_name(f));
     memcpy(st + WASI_PRESTAT_NAME_LEN, &len, 4);
     return (u32)put_bytes(c, out, st, sizeof st);
 }
@@ -598,20 +798,23 @@ static u32 do_fd_prestat_dir_name(wasi_ctx_t *c, u32 fd, u32 path, u32 len) {
     wasi_fd_t *f = fd_get(c, fd);
     if (!f) return WASI_EBADF;
     if (!f->preopen) return WASI_EBADF;
-    if (len < 1) return WASI_EINVAL;
-    return (u32)put_bytes(c, path, "/", 1);
+    const char *name = preopen_name(f);
+    size_t n = strlen(name);
+    if (len < n) return WASI_EINVAL;
+    return (u32)put_bytes(c, path, name, n);
 }
 
 /* Readdir cookies: 0 is ".", 1 is "..", and 2 + k resumes at the first
  * entry whose directory sequence number is >= k, so entries removed while a
  * guest iterates (rm -r with a buffered readdir) never make it skip others. */
-static u64 readdir_next_cookie(const vfs_node_t *entry) { return 2 + vfs_dir_seq(entry) + 1; }
+static u64 readdir_next_cookie(u64 seq) { return 2 + seq + 1; }
 
 static u32 do_fd_readdir(wasi_ctx_t *c, u32 fd, u32 buf, u32 buf_len, u64 cookie, u32 used_ptr) {
     wasi_fd_t *f = fd_node(c, fd);
     if (!f) return WASI_EBADF;
     vfs_node_t *dir = f->node;
     if (vfs_kind(dir) != VFS_DIR) return WASI_ENOTDIR;
+    if (!has_rights(f, WASI_RIGHT_FD_READDIR)) return WASI_ENOTCAPABLE;
     u8 *out = gmem(c, buf, buf_len);
     if (!out) return WASI_EFAULT;
     u32 used = 0;
@@ -621,11 +824,11 @@ static u32 do_fd_readdir(wasi_ctx_t *c, u32 fd, u32 buf, u32 buf_len, u64 cookie
         const char *name;
         size_t len;
         vfs_node_t *n;
-        u64 next;
+        u64 next, seq;
         if (phase == 0) { n = dir; name = "."; len = 1; next = 1; }
         else if (phase == 1) { n = vfs_parent(dir) ? vfs_parent(dir) : dir; name = ".."; len = 2; next = 2; }
-        else if (!(n = vfs_dir_entry(dir, index++, &name, &len))) break;
-        else next = readdir_next_cookie(n);
+        else if (!(n = vfs_dir_get(dir, index++, &name, &len, &seq))) break;
+        else next = readdir_next_cookie(seq);
         u8 d[WASI_DIRENT_SIZE];
         memset(d, 0, sizeof d);
         u64 ino = vfs_ino(n);
@@ -633,7 +836,7 @@ static u32 do_fd_readdir(wasi_ctx_t *c, u32 fd, u32 buf, u32 buf_len, u64 cookie
         memcpy(d + WASI_DIRENT_NEXT, &next, 8);
         memcpy(d + WASI_DIRENT_INO, &ino, 8);
         memcpy(d + WASI_DIRENT_NAMLEN, &namlen, 4);
-        d[WASI_DIRENT_TYPE] = vfs_kind(n) == VFS_DIR ? WASI_FILETYPE_DIRECTORY : WASI_FILETYPE_REGULAR_FILE;
+        d[WASI_DIRENT_TYPE] = node_filetype(n);
         /* Write as much as fits, a partial entry included: the guest
          * retries with a larger buffer when the buffer came back full. */
         u32 take = buf_len - used < sizeof d ? buf_len - used : (u32)sizeof d;
@@ -647,14 +850,24 @@ static u32 do_fd_readdir(wasi_ctx_t *c, u32 fd, u32 buf, u32 buf_len, u64 cookie
     return (u32)put_u32(c, used_ptr, used);
 }
 
-/* ---- paths ---- */
+/* ---- paths ----
+ * Every path is resolved beneath the directory descriptor it comes with
+ * (VFS_BENEATH): an absolute path, a ".." above that directory, or a
+ * symbolic link whose target is absolute or climbs above it is EPERM
+ * (wasmtime: cap-std's escape_attempt, reported as ERRNO_PERM). Symbolic
+ * links in the middle of a path are followed; the last component only
+ * with LOOKUPFLAGS_SYMLINK_FOLLOW (or a trailing '/'), and never for the
+ * calls that act on the entry itself (create, link, unlink, rename). */
 
-/* dir_fd: the directory node of a descriptor, with the errno if not. */
-static u32 dir_fd(wasi_ctx_t *c, u32 fd, vfs_node_t **dir) {
-    wasi_fd_t *f = fd_get(c, fd);
+/* dir_fd: the directory descriptor fd with every right in need: EBADF if
+ * there is none or it is stdio (wasmtime), ENOTDIR for a file, then
+ * ENOTCAPABLE if a right is missing. */
+static u32 dir_fd(wasi_ctx_t *c, u32 fd, u64 need, wasi_fd_t **out) {
+    wasi_fd_t *f = fd_node(c, fd);
     if (!f) return WASI_EBADF;
-    if (f->kind != WASI_FD_NODE || vfs_kind(f->node) != VFS_DIR) return WASI_ENOTDIR;
-    *dir = f->node;
+    if (vfs_kind(f->node) != VFS_DIR) return WASI_ENOTDIR;
+    if (!has_rights(f, need)) return WASI_ENOTCAPABLE;
+    *out = f;
     return 0;
 }
 
@@ -666,138 +879,234 @@ static u32 guest_path(wasi_ctx_t *c, u32 ptr, u32 len, const char **out) {
     return 0;
 }
 
-static u32 resolve(wasi_ctx_t *c, u32 fd, u32 path, u32 len, vfs_node_t **out) {
-    vfs_node_t *dir;
+/* walk: resolve the guest path [path, path+len) beneath directory d with
+ * the VFS_* flags (VFS_BENEATH added). */
+static u32 walk(wasi_ctx_t *c, const wasi_fd_t *d, u32 path, u32 len, unsigned flags, vfs_where_t *w) {
     const char *p;
-    u32 e = dir_fd(c, fd, &dir);
-    if (!e) e = guest_path(c, path, len, &p);
-    if (!e) e = (u32)vfs_lookup(c->fs, dir, p, len, out);
+    u32 e = guest_path(c, path, len, &p);
+    return e ? e : (u32)vfs_resolve(c->fs, d->node, p, len, flags | VFS_BENEATH, w);
+}
+
+/* lookup_flags: VFS_FOLLOW for LOOKUPFLAGS_SYMLINK_FOLLOW. */
+static unsigned lookup_flags(u32 lookup) { return (lookup & WASI_LOOKUP_SYMLINK_FOLLOW) ? VFS_FOLLOW : 0; }
+
+/* find: the node a path names (ENOENT if none). */
+static u32 find(wasi_ctx_t *c, u32 fd, u64 need, u32 lookup, u32 path, u32 len, vfs_node_t **out) {
+    wasi_fd_t *d;
+    vfs_where_t w;
+    u32 e = dir_fd(c, fd, need, &d);
+    if (!e) e = walk(c, d, path, len, lookup_flags(lookup), &w);
+    if (!e && !w.node) e = WASI_ENOENT;
+    if (!e) *out = w.node;
     return e;
 }
 
-static u32 resolve_parent(wasi_ctx_t *c, u32 fd, u32 path, u32 len, vfs_node_t **parent,
-                          const char **name, size_t *name_len) {
-    vfs_node_t *dir;
-    const char *p;
-    u32 e = dir_fd(c, fd, &dir);
-    if (!e) e = guest_path(c, path, len, &p);
-    if (!e) e = (u32)vfs_lookup_parent(c->fs, dir, p, len, parent, name, name_len);
-    return e;
+/* find_entry: the entry a path's last component is (VFS_PARENT: links
+ * there are not followed; w->name is NULL for "." or ".."). */
+static u32 find_entry(wasi_ctx_t *c, u32 fd, u64 need, u32 path, u32 len, vfs_where_t *w) {
+    wasi_fd_t *d;
+    u32 e = dir_fd(c, fd, need, &d);
+    return e ? e : walk(c, d, path, len, VFS_PARENT, w);
 }
 
-/* open_node: find or create the node path_open names. */
-static u32 open_node(wasi_ctx_t *c, u32 dirfd, u32 path, u32 len, u32 oflags, vfs_node_t **out) {
-    if (!(oflags & WASI_O_CREAT)) return resolve(c, dirfd, path, len, out);
-    vfs_node_t *parent;
-    const char *name;
-    size_t name_len;
-    u32 e = resolve_parent(c, dirfd, path, len, &parent, &name, &name_len);
+/* new_entry_error: the errno for making a non-directory entry where w is
+ * (symbolic and hard links): EEXIST if the name is taken, ENOTDIR for a
+ * trailing '/' on an existing non-directory, ENOENT for a trailing '/' on
+ * a new name (wasmtime's path_symlink_trailing_slashes, path_link); 0 if
+ * the entry may be made. */
+static u32 new_entry_error(const vfs_where_t *w) {
+    if (!w->name) return WASI_EEXIST;
+    if (w->node) return w->slash && vfs_kind(w->node) != VFS_DIR ? WASI_ENOTDIR : WASI_EEXIST;
+    return w->slash ? WASI_ENOENT : 0;
+}
+
+/* open_rights: the directory rights path_open needs: PATH_OPEN, plus
+ * PATH_CREATE_FILE for O_CREAT and PATH_FILESTAT_SET_SIZE for O_TRUNC
+ * (witx rights documentation). */
+static u64 open_rights(u32 oflags) {
+    u64 need = WASI_RIGHT_PATH_OPEN;
+    if (oflags & WASI_O_CREAT) need |= WASI_RIGHT_PATH_CREATE_FILE;
+    if (oflags & WASI_O_TRUNC) need |= WASI_RIGHT_PATH_FILESTAT_SET_SIZE;
+    return need;
+}
+
+/* open_existing: the checks path_open makes on a node that exists. A
+ * symbolic link left unfollowed is ELOOP (O_NOFOLLOW, wasmtime's
+ * nofollow_errors); a directory cannot be opened for writing or truncated
+ * (EISDIR); truncation needs a writable file (EROFS). Asking for FD_WRITE
+ * on a read-only file is allowed, as in the original WADUP: SQLite opens
+ * its database read-write; the writes then fail with EROFS. */
+static u32 open_existing(vfs_node_t *n, u32 oflags, u64 rights_base) {
+    if ((oflags & WASI_O_CREAT) && (oflags & WASI_O_EXCL)) return WASI_EEXIST;
+    if (vfs_kind(n) == VFS_SYMLINK) return WASI_ELOOP;
+    if ((oflags & WASI_O_DIRECTORY) && vfs_kind(n) != VFS_DIR) return WASI_ENOTDIR;
+    if (vfs_kind(n) == VFS_DIR && ((rights_base & WASI_RIGHT_FD_WRITE) || (oflags & WASI_O_TRUNC))) return WASI_EISDIR;
+    if ((oflags & WASI_O_TRUNC) && !vfs_writable(n)) return WASI_EROFS;
+    return 0;
+}
+
+/* open_node: find or create (O_CREAT) the node path_open names. The last
+ * component is followed with SYMLINK_FOLLOW, except with O_CREAT|O_EXCL
+ * (O_EXCL never follows: POSIX); following a dangling link with O_CREAT
+ * creates its target, beneath the directory like any other path. */
+static u32 open_node(wasi_ctx_t *c, const wasi_fd_t *d, u32 lookup, u32 path, u32 len, u32 oflags,
+                     u64 rights_base, vfs_node_t **out) {
+    bool excl = (oflags & WASI_O_CREAT) && (oflags & WASI_O_EXCL);
+    vfs_where_t w;
+    u32 e = walk(c, d, path, len, excl ? 0 : lookup_flags(lookup), &w);
     if (e) return e;
-    vfs_node_t *existing = vfs_child(parent, name, name_len);
-    if (existing) return (oflags & WASI_O_EXCL) ? WASI_EEXIST : (*out = existing, 0);
-    if (oflags & WASI_O_DIRECTORY) return WASI_EINVAL;
-    return (u32)vfs_create_file(c->fs, parent, name, name_len, out);
+    if (w.node) {
+        e = open_existing(w.node, oflags, rights_base);
+        if (!e) *out = w.node;
+        return e;
+    }
+    if (!(oflags & WASI_O_CREAT) || w.slash) return WASI_ENOENT;
+    return (u32)vfs_create_file(c->fs, w.dir, w.name, w.name_len, out);
 }
 
+/* O_DIRECTORY with O_CREAT, O_EXCL or O_TRUNC is EINVAL (wasmtime). The
+ * new descriptor's rights: see child_rights. */
 static u32 do_path_open(wasi_ctx_t *c, u32 dirfd, u32 lookup, u32 path, u32 len, u32 oflags,
                         u64 rights_base, u64 rights_inheriting, u32 fdflags, u32 fd_out) {
-    (void)lookup; /* no symlinks in the virtual filesystem */
     if (fdflags & ~(u32)WASI_FDFLAGS_ALL) return WASI_EINVAL;
     if (!gmem(c, fd_out, 4)) return WASI_EFAULT;
-    vfs_node_t *n;
-    u32 e = open_node(c, dirfd, path, len, oflags, &n);
+    wasi_fd_t *d;
+    u32 e = dir_fd(c, dirfd, open_rights(oflags), &d);
     if (e) return e;
-    bool is_dir = vfs_kind(n) == VFS_DIR;
-    bool wants_write = (rights_base & WASI_RIGHT_FD_WRITE) || (oflags & WASI_O_TRUNC);
-    if ((oflags & WASI_O_DIRECTORY) && !is_dir) return WASI_ENOTDIR;
-    if (is_dir && wants_write) return WASI_EISDIR;
-    if (wants_write && !vfs_writable(n)) return WASI_EROFS;
+    if ((oflags & WASI_O_DIRECTORY) && (oflags & (WASI_O_CREAT | WASI_O_EXCL | WASI_O_TRUNC))) return WASI_EINVAL;
     u32 fd;
     if (fd_alloc(c, &fd) != 0) return WASI_EMFILE;
-    if (oflags & WASI_O_TRUNC) {
+    d = &c->fds[dirfd]; /* fd_alloc may have moved the table */
+    vfs_node_t *n;
+    e = open_node(c, d, lookup, path, len, oflags, rights_base, &n);
+    if (e) return e;
+    if ((oflags & WASI_O_TRUNC) && vfs_kind(n) == VFS_FILE) {
         e = (u32)vfs_truncate(c->fs, n, 0);
         if (e) return e;
     }
+    u64 base, inheriting;
+    child_rights(d, vfs_kind(n), rights_base, rights_inheriting, &base, &inheriting);
     vfs_ref(n);
     c->fds[fd] = (wasi_fd_t){.used = true, .kind = WASI_FD_NODE, .node = n, .fdflags = (u16)fdflags,
-                             .rights_base = rights_base, .rights_inheriting = rights_inheriting};
+                             .rights_base = base, .rights_inheriting = inheriting};
     return (u32)put_u32(c, fd_out, fd);
 }
 
+/* "." or ".." as the new name exists already (EEXIST, as mkdir(2)). */
 static u32 do_path_create_directory(wasi_ctx_t *c, u32 fd, u32 path, u32 len) {
-    vfs_node_t *parent;
-    const char *name;
-    size_t name_len;
-    u32 e = resolve_parent(c, fd, path, len, &parent, &name, &name_len);
-    return e ? e : (u32)vfs_mkdir(c->fs, parent, name, name_len, NULL);
-}
-
-static u32 do_path_remove_directory(wasi_ctx_t *c, u32 fd, u32 path, u32 len) {
-    vfs_node_t *parent;
-    const char *name;
-    size_t name_len;
-    u32 e = resolve_parent(c, fd, path, len, &parent, &name, &name_len);
-    return e ? e : (u32)vfs_rmdir(c->fs, parent, name, name_len);
-}
-
-static u32 do_path_unlink_file(wasi_ctx_t *c, u32 fd, u32 path, u32 len) {
-    vfs_node_t *parent;
-    const char *name;
-    size_t name_len;
-    u32 e = resolve_parent(c, fd, path, len, &parent, &name, &name_len);
+    vfs_where_t w;
+    u32 e = find_entry(c, fd, WASI_RIGHT_PATH_CREATE_DIRECTORY, path, len, &w);
     if (e) return e;
-    /* "name/" on a file: ENOTDIR, like POSIX. */
-    const char *p = NULL;
-    if (guest_path(c, path, len, &p) == 0 && len && p[len - 1] == '/') {
-        vfs_node_t *n = vfs_child(parent, name, name_len);
-        if (n && vfs_kind(n) != VFS_DIR) return WASI_ENOTDIR;
-    }
-    return (u32)vfs_unlink(c->fs, parent, name, name_len);
+    if (!w.name || w.node) return WASI_EEXIST;
+    return (u32)vfs_mkdir(c->fs, w.dir, w.name, w.name_len, NULL);
 }
 
+/* A symbolic link, even to a directory, is ENOTDIR (not followed). */
+static u32 do_path_remove_directory(wasi_ctx_t *c, u32 fd, u32 path, u32 len) {
+    vfs_where_t w;
+    u32 e = find_entry(c, fd, WASI_RIGHT_PATH_REMOVE_DIRECTORY, path, len, &w);
+    if (e) return e;
+    if (!w.name) return WASI_EINVAL;
+    if (!w.node) return WASI_ENOENT;
+    if (vfs_kind(w.node) != VFS_DIR) return WASI_ENOTDIR;
+    return (u32)vfs_rmdir(c->fs, w.dir, w.name, w.name_len);
+}
+
+/* Removes a file or a symbolic link itself; "name/" on a non-directory is
+ * ENOTDIR, a directory EISDIR (POSIX, wasmtime's
+ * unlink_file_trailing_slashes). */
+static u32 do_path_unlink_file(wasi_ctx_t *c, u32 fd, u32 path, u32 len) {
+    vfs_where_t w;
+    u32 e = find_entry(c, fd, WASI_RIGHT_PATH_UNLINK_FILE, path, len, &w);
+    if (e) return e;
+    if (!w.name) return WASI_EISDIR;
+    if (!w.node) return WASI_ENOENT;
+    if (vfs_kind(w.node) == VFS_DIR) return WASI_EISDIR;
+    if (w.slash) return WASI_ENOTDIR;
+    return (u32)vfs_unlink(c->fs, w.dir, w.name, w.name_len);
+}
+
+/* rename_slash_error: a trailing '/' on either name requires the source
+ * to be a directory, and an existing target too (ENOTDIR). */
+static u32 rename_slash_error(const vfs_where_t *from, const vfs_where_t *to) {
+    if (!from->slash && !to->slash) return 0;
+    if (vfs_kind(from->node) != VFS_DIR) return WASI_ENOTDIR;
+    return to->node && vfs_kind(to->node) != VFS_DIR ? WASI_ENOTDIR : 0;
+}
+
+/* Renames the entries themselves (links are not followed). */
 static u32 do_path_rename(wasi_ctx_t *c, u32 fd, u32 old_path, u32 old_len, u32 new_fd, u32 new_path, u32 new_len) {
-    vfs_node_t *op, *np;
-    const char *on, *nn;
-    size_t onl, nnl;
-    u32 e = resolve_parent(c, fd, old_path, old_len, &op, &on, &onl);
-    if (!e) e = resolve_parent(c, new_fd, new_path, new_len, &np, &nn, &nnl);
-    return e ? e : (u32)vfs_rename(c->fs, op, on, onl, np, nn, nnl);
+    vfs_where_t from, to;
+    u32 e = find_entry(c, fd, WASI_RIGHT_PATH_RENAME_SOURCE, old_path, old_len, &from);
+    if (!e) e = find_entry(c, new_fd, WASI_RIGHT_PATH_RENAME_TARGET, new_path, new_len, &to);
+    if (e) return e;
+    if (!from.name || !to.name) return WASI_EINVAL;
+    if (!from.node) return WASI_ENOENT;
+    e = rename_slash_error(&from, &to);
+    return e ? e : (u32)vfs_rename(c->fs, from.dir, from.name, from.name_len, to.dir, to.name, to.name_len);
 }
 
 static u32 do_path_filestat_get(wasi_ctx_t *c, u32 fd, u32 flags, u32 path, u32 len, u32 out) {
-    (void)flags;
     vfs_node_t *n;
-    u32 e = resolve(c, fd, path, len, &n);
+    u32 e = find(c, fd, WASI_RIGHT_PATH_FILESTAT_GET, flags, path, len, &n);
     return e ? e : (u32)write_filestat(c, out, n, 0);
 }
 
+/* Without SYMLINK_FOLLOW a link's own times change (wasmtime's
+ * symlink_filestat). */
 static u32 do_path_filestat_set_times(wasi_ctx_t *c, u32 fd, u32 flags, u32 path, u32 len, u64 atim, u64 mtim, u32 fst) {
-    (void)flags;
+    if (!fst_flags_valid(fst)) return WASI_EINVAL;
     vfs_node_t *n;
-    u32 e = resolve(c, fd, path, len, &n);
+    u32 e = find(c, fd, WASI_RIGHT_PATH_FILESTAT_SET_TIMES, flags, path, len, &n);
     return e ? e : set_times(n, atim, mtim, fst);
 }
 
+/* The target, cut to buf_len bytes without error (wasmtime's readlink);
+ * EINVAL for anything but a symbolic link (readlink(2)). */
 static u32 do_path_readlink(wasi_ctx_t *c, u32 fd, u32 path, u32 len, u32 buf, u32 buf_len, u32 used) {
-    (void)buf; (void)buf_len; (void)used;
     vfs_node_t *n;
-    u32 e = resolve(c, fd, path, len, &n);
-    return e ? e : WASI_EINVAL; /* exists, but is not a symbolic link */
+    u32 e = find(c, fd, WASI_RIGHT_PATH_READLINK, 0, path, len, &n);
+    if (e) return e;
+    const char *target;
+    size_t tlen;
+    if (vfs_readlink(n, &target, &tlen) != VFS_OK) return WASI_EINVAL;
+    u32 n_out = tlen < buf_len ? (u32)tlen : buf_len;
+    if (!gmem(c, buf, buf_len) || !gmem(c, used, 4)) return WASI_EFAULT;
+    put_bytes(c, buf, target, n_out);
+    return (u32)put_u32(c, used, n_out);
 }
 
+/* A hard link to the entry itself (a symbolic link too, even dangling or
+ * looping): SYMLINK_FOLLOW is EINVAL, a directory EPERM (wasmtime's
+ * path_link); a read-only file EXDEV (see vfs_link). */
 static u32 do_path_link(wasi_ctx_t *c, u32 fd, u32 flags, u32 op, u32 ol, u32 nfd, u32 np, u32 nl) {
-    (void)flags; (void)op; (void)ol; (void)np; (void)nl;
-    vfs_node_t *d;
-    u32 e = dir_fd(c, fd, &d);
-    if (!e) e = dir_fd(c, nfd, &d);
-    return e ? e : WASI_ENOTSUP;
+    vfs_where_t from, to;
+    wasi_fd_t *source, *target;
+    u32 e = dir_fd(c, fd, WASI_RIGHT_PATH_LINK_SOURCE, &source);
+    if (!e) e = dir_fd(c, nfd, WASI_RIGHT_PATH_LINK_TARGET, &target);
+    if (!e && (flags & WASI_LOOKUP_SYMLINK_FOLLOW)) e = WASI_EINVAL;
+    if (!e) e = walk(c, source, op, ol, VFS_PARENT, &from);
+    if (e) return e;
+    if (!from.name) return WASI_EPERM; /* "." or "..": a directory */
+    if (!from.node) return WASI_ENOENT;
+    if (from.slash && vfs_kind(from.node) != VFS_DIR) return WASI_ENOTDIR;
+    e = walk(c, target, np, nl, VFS_PARENT, &to);
+    if (!e) e = new_entry_error(&to);
+    return e ? e : (u32)vfs_link(c->fs, from.node, to.dir, to.name, to.name_len);
 }
 
+/* path_symlink(old_path, fd, new_path): the target is stored as given;
+ * an absolute one is refused (EPERM, as cap-std: it could never be
+ * followed), an empty one is ENOENT. */
 static u32 do_path_symlink(wasi_ctx_t *c, u32 op, u32 ol, u32 fd, u32 np, u32 nl) {
-    (void)op; (void)ol; (void)np; (void)nl;
-    vfs_node_t *d;
-    u32 e = dir_fd(c, fd, &d);
-    return e ? e : WASI_ENOTSUP;
+    const char *target;
+    vfs_where_t w;
+    u32 e = guest_path(c, op, ol, &target);
+    if (!e) e = find_entry(c, fd, WASI_RIGHT_PATH_SYMLINK, np, nl, &w);
+    if (e) return e;
+    if (ol && target[0] == '/') return WASI_EPERM;
+    e = new_entry_error(&w);
+    return e ? e : (u32)vfs_symlink(c->fs, w.dir, w.name, w.name_len, target, ol, NULL);
 }
 
 /* ---- sockets: none in the sandbox ---- */

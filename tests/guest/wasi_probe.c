@@ -46,8 +46,10 @@ static void check_data(void) {
     int ok = stat("/data.bin", &st) == 0;
     snprintf(detail, sizeof detail, "%lld", ok ? (long long)st.st_size : -1LL);
     report("data_size", ok, detail);
+    /* opening the content for writing works (SQLite opens O_RDWR), writing fails */
     int fd = open("/data.bin", O_WRONLY);
-    report("data_readonly", fd < 0 && errno == EROFS, strerror(errno));
+    int ok_ro = fd >= 0 && write(fd, "x", 1) < 0 && errno == EROFS;
+    report("data_readonly", ok_ro, strerror(errno));
     if (fd >= 0) close(fd);
     fd = open("/new_in_root", O_WRONLY | O_CREAT, 0644);
     report("root_readonly", fd < 0 && errno == EROFS, strerror(errno));
@@ -165,7 +167,8 @@ static void check_embedded(void) {
     char buf[128];
     if (!read_file("/probe/embedded.txt", buf, sizeof buf)) return;
     int fd = open("/probe/embedded.txt", O_WRONLY);
-    report("embedded", fd < 0 && errno == EROFS, buf);
+    int ok_ro = fd >= 0 && write(fd, "x", 1) < 0 && errno == EROFS;
+    report("embedded", ok_ro, buf);
     if (fd >= 0) close(fd);
 }
 

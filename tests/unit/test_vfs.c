@@ -1,4 +1,5 @@
-/* test_vfs.c — unit tests for the in-memory virtual filesystem (src/vfs). */
+/* test_vfs.c — unit tests for the in-memory virtual filesystem (src/vfs):
+ * namespace, data, accounting, symbolic and hard links, path resolution. */
 #include <stdlib.h>
 #include <time.h>
 
@@ -490,6 +491,9 @@ TEST(test_unlinked_open_dir) {
     CHECK_EQ_INT(vfs_rename(fs, tmp, "q", 1, d, "q", 1), VFS_ENOENT);
     CHECK_EQ_INT(lookup_rc(fs, d, "..", &n), VFS_ENOENT);
     CHECK(lookup_rc(fs, d, ".", &n) == VFS_OK && n == d);
+    const char *name;
+    size_t nlen;
+    CHECK_EQ_INT(vfs_lookup_parent(fs, d, "..", 2, &n, &name, &nlen), VFS_EINVAL); /* not ENOENT */
     CHECK_EQ_INT(lookup_rc(fs, d, "x", &n), VFS_ENOENT);
     vfs_unref(fs, d);
     CHECK_EQ_INT(vfs_bytes(fs), NODE_COST(3));
@@ -1062,6 +1066,314 @@ TEST(test_rename_churn_in_one_dir) {
     vfs_free(fs);
 }
 
+/* ---- symbolic links ---- */
+
+static int symlink_str(vfs_t *fs, vfs_node_t *dir, const char *name, const char *target, vfs_node_t **out) {
+    return vfs_symlink(fs, dir, name, strlen(name), target, strlen(target), out);
+}
+
+/* resolve_str: vfs_resolve of a C-string path. */
+static int resolve_str(vfs_t *fs, vfs_node_t *start, const char *path, unsigned flags, vfs_where_t *w) {
+    return vfs_resolve(fs, start, path, strlen(path), flags, w);
+}
+
+/* found: the node a resolution reached (NULL on error or if missing). */
+static vfs_node_t *found(vfs_t *fs, vfs_node_t *start, const char *path, unsigned flags) {
+    vfs_where_t w;
+    return resolve_str(fs, start, path, flags, &w) == VFS_OK ? w.node : NULL;
+}
+
+TEST(test_symlink_nodes) {
+    budget_t budget;
+    budget_init(&budget, UINT64_MAX);
+    vfs_t *fs = vfs_new(&budget);
+    REQUIRE(fs);
+    vfs_node_t *tmp, *l, *f;
+    REQUIRE(vfs_mkdir_p(fs, "/tmp", true, &tmp) == VFS_OK);
+    uint64_t base = vfs_bytes(fs);
+    REQUIRE(symlink_str(fs, tmp, "link", "some/target", &l) == VFS_OK);
+    CHECK_EQ_INT(vfs_kind(l), VFS_SYMLINK);
+    CHECK_EQ_INT(vfs_size(l), 11);
+    CHECK_EQ_INT(vfs_nlink(l), 1);
+    CHECK(vfs_parent(l) == tmp && vfs_child(tmp, "link", 4) == l);
+    CHECK_EQ_INT(vfs_bytes(fs), base + NODE_COST(4) + 11);  /* the target is charged like a name */
+    const char *target = NULL;
+    size_t tlen = 0;
+    CHECK_EQ_INT(vfs_readlink(l, &target, &tlen), VFS_OK);
+    CHECK(tlen == 11 && memcmp(target, "some/target", 11) == 0);
+    REQUIRE(create_str(fs, tmp, "f", &f) == VFS_OK);
+    CHECK_EQ_INT(vfs_readlink(f, &target, &tlen), VFS_EINVAL);
+    CHECK_EQ_INT(vfs_readlink(tmp, &target, &tlen), VFS_EINVAL);
+
+    /* errors: taken name, bad targets, read-only directory */
+    CHECK_EQ_INT(symlink_str(fs, tmp, "link", "x", NULL), VFS_EEXIST);
+    CHECK_EQ_INT(symlink_str(fs, tmp, "f", "x", NULL), VFS_EEXIST);
+    CHECK_EQ_INT(symlink_str(fs, tmp, "e", "", NULL), VFS_ENOENT);
+    CHECK_EQ_INT(vfs_symlink(fs, tmp, "n", 1, "a\0b", 3, NULL), VFS_EINVAL);
+    char *big = malloc(VFS_SYMLINK_MAX + 1);
+    REQUIRE(big);
+    memset(big, 'a', VFS_SYMLINK_MAX + 1);
+    CHECK_EQ_INT(vfs_symlink(fs, tmp, "big", 3, big, VFS_SYMLINK_MAX + 1, NULL), VFS_ENAMETOOLONG);
+    CHECK_EQ_INT(vfs_symlink(fs, tmp, "big", 3, big, VFS_SYMLINK_MAX, NULL), VFS_OK);
+    free(big);
+    CHECK_EQ_INT(symlink_str(fs, vfs_root(fs), "r", "x", NULL), VFS_EROFS);
+    CHECK_EQ_INT(symlink_str(fs, tmp, "a/b", "x", NULL), VFS_EINVAL);
+
+    /* data calls refuse links; unlink removes the link, rmdir refuses it */
+    char buf[4];
+    size_t n;
+    uint8_t *data;
+    CHECK_EQ_INT(vfs_read(l, 0, buf, sizeof buf, &n), VFS_EINVAL);
+    CHECK_EQ_INT(vfs_write(fs, l, 0, "x", 1), VFS_EINVAL);
+    CHECK_EQ_INT(vfs_truncate(fs, l, 0), VFS_EINVAL);
+    CHECK_EQ_INT(vfs_take(fs, l, &data, &n), VFS_EINVAL);
+    CHECK(vfs_file_data(l) == NULL);
+    CHECK_EQ_INT(vfs_rmdir(fs, tmp, "link", 4), VFS_ENOTDIR);
+    CHECK_EQ_INT(vfs_rename(fs, tmp, "link", 4, tmp, "renamed", 7), VFS_OK);
+    CHECK(vfs_child(tmp, "renamed", 7) == l);
+    CHECK_EQ_INT(vfs_rename(fs, tmp, "renamed", 7, tmp, "f", 1), VFS_OK); /* a link replaces a file */
+    CHECK(vfs_child(tmp, "f", 1) == l);
+    REQUIRE(mkdir_str(fs, tmp, "d", NULL) == VFS_OK);
+    CHECK_EQ_INT(vfs_rename(fs, tmp, "f", 1, tmp, "d", 1), VFS_EISDIR);
+    CHECK_EQ_INT(vfs_rename(fs, tmp, "d", 1, tmp, "f", 1), VFS_ENOTDIR);
+    CHECK_EQ_INT(vfs_unlink(fs, tmp, "f", 1), VFS_OK);
+    CHECK_EQ_INT(vfs_unlink(fs, tmp, "big", 3), VFS_OK);
+    CHECK_EQ_INT(vfs_rmdir(fs, tmp, "d", 1), VFS_OK);
+    CHECK_EQ_INT(vfs_bytes(fs), base);
+    CHECK_EQ_INT(vfs_put_borrowed(fs, "/tmp/x", (const uint8_t *)"a", 1, NULL), VFS_OK);
+    REQUIRE(symlink_str(fs, tmp, "y", "x", NULL) == VFS_OK);
+    CHECK_EQ_INT(vfs_put_borrowed(fs, "/tmp/y", (const uint8_t *)"a", 1, NULL), VFS_EEXIST);
+    CHECK_EQ_INT(vfs_mkdir_p(fs, "/tmp/y/z", true, NULL), VFS_ENOTDIR); /* host setup never follows links */
+    vfs_free(fs);
+    CHECK_EQ_INT(budget.used, 0);
+}
+
+TEST(test_resolve_follow) {
+    vfs_t *fs = vfs_new(NULL);
+    REQUIRE(fs);
+    vfs_node_t *tmp, *d, *f, *l, *dl;
+    REQUIRE(vfs_mkdir_p(fs, "/tmp/d", true, &d) == VFS_OK);
+    tmp = vfs_parent(d);
+    REQUIRE(create_str(fs, d, "f", &f) == VFS_OK);
+    REQUIRE(symlink_str(fs, tmp, "fl", "d/f", &l) == VFS_OK);
+    REQUIRE(symlink_str(fs, tmp, "dl", "./d/", &dl) == VFS_OK);
+    REQUIRE(symlink_str(fs, d, "up", "../fl", NULL) == VFS_OK);
+    vfs_where_t w;
+
+    /* the last component: followed with VFS_FOLLOW or a trailing '/' */
+    CHECK(found(fs, tmp, "fl", 0) == l);
+    CHECK(found(fs, tmp, "fl", VFS_FOLLOW) == f);
+    CHECK(found(fs, tmp, "dl", 0) == dl);
+    CHECK(found(fs, tmp, "dl", VFS_FOLLOW) == d);
+    CHECK(found(fs, tmp, "dl/", 0) == d);
+    CHECK_EQ_INT(resolve_str(fs, tmp, "fl/", 0, &w), VFS_ENOTDIR);     /* followed to a file */
+    /* in the middle: always followed, relative to the link's directory */
+    CHECK(found(fs, tmp, "dl/f", 0) == f);
+    CHECK(found(fs, tmp, "dl/up", VFS_FOLLOW) == f);                    /* d/up -> ../fl -> d/f */
+    CHECK(found(fs, tmp, "dl/../fl", 0) == l);                          /* ".." of d, reached through dl */
+    /* VFS_PARENT never follows the last component, even with a '/' */
+    CHECK_EQ_INT(resolve_str(fs, tmp, "dl/", VFS_PARENT | VFS_FOLLOW, &w), VFS_OK);
+    CHECK(w.dir == tmp && w.node == dl && w.slash && w.name_len == 2 && memcmp(w.name, "dl", 2) == 0);
+    CHECK_EQ_INT(resolve_str(fs, tmp, "dl/f", VFS_PARENT, &w), VFS_OK);
+    CHECK(w.dir == d && w.node == f && !w.slash);
+    CHECK_EQ_INT(resolve_str(fs, tmp, "dl/.", VFS_PARENT, &w), VFS_OK);
+    CHECK(w.dir == NULL && w.name == NULL && w.node == d);
+    /* a missing last component, through a dangling link: where to create */
+    REQUIRE(symlink_str(fs, tmp, "dangling", "d/new", NULL) == VFS_OK);
+    CHECK_EQ_INT(resolve_str(fs, tmp, "dangling", VFS_FOLLOW, &w), VFS_OK);
+    CHECK(w.node == NULL && w.dir == d && w.name_len == 3 && memcmp(w.name, "new", 3) == 0);
+    CHECK_EQ_INT(resolve_str(fs, tmp, "dangling/x", 0, &w), VFS_ENOENT);
+    CHECK_EQ_INT(resolve_str(fs, tmp, "dl//missing/", 0, &w), VFS_OK);
+    CHECK(w.node == NULL && w.dir == d && w.slash);
+    CHECK_EQ_INT(vfs_lookup(fs, tmp, "dangling", 8, &l), VFS_ENOENT);
+
+    /* loops and the limit of VFS_SYMLOOP_MAX links per resolution */
+    REQUIRE(symlink_str(fs, tmp, "self", "self", NULL) == VFS_OK);
+    CHECK(found(fs, tmp, "self", 0) != NULL);
+    CHECK_EQ_INT(resolve_str(fs, tmp, "self", VFS_FOLLOW, &w), VFS_ELOOP);
+    CHECK_EQ_INT(resolve_str(fs, tmp, "self/", 0, &w), VFS_ELOOP);
+    char name[16], next[16];
+    REQUIRE(create_str(fs, tmp, "c0", NULL) == VFS_OK);
+    for (int i = 1; i <= VFS_SYMLOOP_MAX + 1; i++) {
+        snprintf(name, sizeof name, "c%d", i);
+        snprintf(next, sizeof next, "c%d", i - 1);
+        REQUIRE(symlink_str(fs, tmp, name, next, NULL) == VFS_OK);
+    }
+    snprintf(name, sizeof name, "c%d", VFS_SYMLOOP_MAX);
+    CHECK(found(fs, tmp, name, VFS_FOLLOW) == vfs_child(tmp, "c0", 2));
+    snprintf(name, sizeof name, "c%d", VFS_SYMLOOP_MAX + 1);
+    CHECK_EQ_INT(resolve_str(fs, tmp, name, VFS_FOLLOW, &w), VFS_ELOOP);
+    vfs_free(fs);
+}
+
+TEST(test_resolve_beneath) {
+    vfs_t *fs = vfs_new(NULL);
+    REQUIRE(fs);
+    vfs_node_t *tmp, *d, *f, *g;
+    REQUIRE(vfs_mkdir_p(fs, "/tmp/d", true, &d) == VFS_OK);
+    tmp = vfs_parent(d);
+    REQUIRE(create_str(fs, tmp, "f", &f) == VFS_OK);
+    REQUIRE(create_str(fs, d, "g", &g) == VFS_OK);
+    REQUIRE(symlink_str(fs, d, "up", "../f", NULL) == VFS_OK);
+    REQUIRE(symlink_str(fs, d, "abs", "/tmp/f", NULL) == VFS_OK);
+    REQUIRE(symlink_str(fs, d, "dotdot", "..", NULL) == VFS_OK);
+    const unsigned B = VFS_BENEATH;
+    vfs_where_t w;
+    /* absolute paths, ".." above the start, links leading out: EPERM */
+    CHECK_EQ_INT(resolve_str(fs, tmp, "/tmp/f", B, &w), VFS_EPERM);
+    CHECK_EQ_INT(resolve_str(fs, tmp, "..", B, &w), VFS_EPERM);
+    CHECK_EQ_INT(resolve_str(fs, vfs_root(fs), "..", B, &w), VFS_EPERM);
+    CHECK_EQ_INT(resolve_str(fs, tmp, "d/../../tmp/f", B, &w), VFS_EPERM);
+    CHECK_EQ_INT(resolve_str(fs, d, "up", B | VFS_FOLLOW, &w), VFS_EPERM);
+    CHECK_EQ_INT(resolve_str(fs, d, "dotdot/f", B, &w), VFS_EPERM);
+    CHECK_EQ_INT(resolve_str(fs, d, "abs", B | VFS_FOLLOW, &w), VFS_EPERM);
+    CHECK_EQ_INT(resolve_str(fs, tmp, "d/abs", B | VFS_FOLLOW, &w), VFS_EPERM);
+    CHECK_EQ_INT(resolve_str(fs, d, "../g", B | VFS_PARENT, &w), VFS_EPERM);
+    /* inside the start: fine, links included */
+    CHECK(found(fs, tmp, "d/up", B | VFS_FOLLOW) == f);
+    CHECK(found(fs, tmp, "d/dotdot/d/g", B) == g);
+    CHECK(found(fs, tmp, "d/..", B) == tmp);
+    CHECK(found(fs, d, "up", B) != NULL);                        /* the link itself */
+    CHECK(found(fs, tmp, "./d/./g", B) == g);
+    /* without VFS_BENEATH (host side): from the root, the root's parent is the root */
+    CHECK(found(fs, d, "abs", VFS_FOLLOW) == f);
+    CHECK(found(fs, d, "/../tmp/d/../f", 0) == f);
+    /* an unlinked start directory has nothing above it */
+    vfs_node_t *gone;
+    REQUIRE(mkdir_str(fs, tmp, "gone", &gone) == VFS_OK);
+    vfs_ref(gone);
+    REQUIRE(vfs_rmdir(fs, tmp, "gone", 4) == VFS_OK);
+    CHECK_EQ_INT(resolve_str(fs, gone, "..", B, &w), VFS_EPERM);
+    CHECK_EQ_INT(resolve_str(fs, gone, "..", 0, &w), VFS_ENOENT);
+    CHECK(found(fs, gone, ".", B) == gone);
+    vfs_unref(fs, gone);
+    vfs_free(fs);
+}
+
+/* ---- hard links ---- */
+
+TEST(test_hard_links) {
+    budget_t budget;
+    budget_init(&budget, UINT64_MAX);
+    vfs_t *fs = vfs_new(&budget);
+    REQUIRE(fs);
+    vfs_node_t *a, *b, *f, *d;
+    REQUIRE(vfs_mkdir_p(fs, "/tmp/a", true, &a) == VFS_OK);
+    REQUIRE(vfs_mkdir_p(fs, "/tmp/b", true, &b) == VFS_OK);
+    REQUIRE(create_str(fs, a, "first", &f) == VFS_OK);
+    REQUIRE(write_str(fs, f, 0, "shared") == VFS_OK);
+    uint64_t before = vfs_bytes(fs);
+    CHECK_EQ_INT(vfs_link(fs, f, b, "second", 6), VFS_OK);
+    CHECK_EQ_INT(vfs_bytes(fs), before + VFS_LINK_OVERHEAD + 6);
+    CHECK_EQ_INT(vfs_nlink(f), 2);
+    CHECK(vfs_child(a, "first", 5) == f && vfs_child(b, "second", 6) == f);
+    CHECK(vfs_parent(f) == a);                                  /* the oldest entry */
+    size_t len;
+    CHECK_STR(vfs_name(f, &len), "first");
+    CHECK(content_is(vfs_child(b, "second", 6), "shared", 6));
+    REQUIRE(write_str(fs, vfs_child(b, "second", 6), 6, "!") == VFS_OK);
+    CHECK(content_is(f, "shared!", 7));
+    /* each entry has its own place and number in its directory */
+    uint64_t seq = 99;
+    const char *name;
+    CHECK(vfs_dir_get(b, 0, &name, &len, &seq) == f && len == 6 && seq == 0);
+
+    /* errors */
+    CHECK_EQ_INT(vfs_link(fs, f, b, "second", 6), VFS_EEXIST);
+    CHECK_EQ_INT(vfs_link(fs, f, a, "first", 5), VFS_EEXIST);
+    CHECK_EQ_INT(vfs_link(fs, a, b, "dirlink", 7), VFS_EPERM);
+    CHECK_EQ_INT(vfs_link(fs, f, vfs_root(fs), "x", 1), VFS_EROFS);
+    CHECK_EQ_INT(vfs_link(fs, f, f, "x", 1), VFS_ENOTDIR);
+    CHECK_EQ_INT(vfs_link(fs, f, b, "..", 2), VFS_EINVAL);
+    REQUIRE(vfs_put_borrowed(fs, "/data.bin", (const uint8_t *)"ro", 2, &d) == VFS_OK);
+    CHECK_EQ_INT(vfs_link(fs, d, b, "data", 4), VFS_EXDEV);   /* read-only content: another "device" */
+    budget.limit = budget.used + VFS_LINK_OVERHEAD;             /* the name does not fit */
+    CHECK_EQ_INT(vfs_link(fs, f, b, "third", 5), VFS_ENOSPC);
+    CHECK(vfs_child(b, "third", 5) == NULL);
+    budget.limit = UINT64_MAX;
+
+    /* rename onto another link of the same node: nothing happens (POSIX) */
+    CHECK_EQ_INT(vfs_rename(fs, a, "first", 5, b, "second", 6), VFS_OK);
+    CHECK_EQ_INT(vfs_nlink(f), 2);
+    CHECK(vfs_child(a, "first", 5) == f && vfs_child(b, "second", 6) == f);
+    /* rename moves one entry only */
+    CHECK_EQ_INT(vfs_rename(fs, b, "second", 6, a, "moved", 5), VFS_OK);
+    CHECK(vfs_child(a, "moved", 5) == f && vfs_child(b, "second", 6) == NULL);
+    CHECK_EQ_INT(vfs_nlink(f), 2);
+    /* "!" written, "second" renamed to "moved", /data.bin made */
+    CHECK_EQ_INT(vfs_bytes(fs), before + 1 + VFS_LINK_OVERHEAD + 5 + NODE_COST(8));
+
+    /* removing the oldest entry: the node is named by the other one */
+    CHECK_EQ_INT(vfs_unlink(fs, a, "first", 5), VFS_OK);
+    CHECK_EQ_INT(vfs_nlink(f), 1);
+    CHECK(vfs_linked(f));
+    CHECK_STR(vfs_name(f, &len), "moved");
+    CHECK(content_is(f, "shared!", 7));
+    CHECK_EQ_INT(vfs_bytes(fs), before + 1 - 5 + VFS_LINK_OVERHEAD + 5 + NODE_COST(8));
+    /* the last entry removed while referenced: kept until the last unref */
+    vfs_ref(f);
+    CHECK_EQ_INT(vfs_unlink(fs, a, "moved", 5), VFS_OK);
+    CHECK(!vfs_linked(f) && vfs_parent(f) == NULL);
+    CHECK_EQ_INT(vfs_link(fs, f, b, "again", 5), VFS_ENOENT);  /* no way back into the tree */
+    CHECK(content_is(f, "shared!", 7));
+    vfs_unref(fs, f);
+    CHECK_EQ_INT(vfs_bytes(fs), NODE_COST(3) + 2 * NODE_COST(1) + NODE_COST(8));
+    CHECK_EQ_INT(budget.used, vfs_bytes(fs));
+    vfs_free(fs);
+    CHECK_EQ_INT(budget.used, 0);
+}
+
+TEST(test_links_across_cleared_dirs) {
+    budget_t budget;
+    budget_init(&budget, UINT64_MAX);
+    vfs_t *fs = vfs_new(&budget);
+    REQUIRE(fs);
+    vfs_node_t *tmp, *meta, *f, *l;
+    REQUIRE(vfs_mkdir_p(fs, "/tmp", true, &tmp) == VFS_OK);
+    REQUIRE(vfs_mkdir_p(fs, "/metadata", true, &meta) == VFS_OK);
+    uint64_t base = vfs_bytes(fs);
+    REQUIRE(create_str(fs, tmp, "x.json", &f) == VFS_OK);
+    REQUIRE(write_str(fs, f, 0, "{}") == VFS_OK);
+    REQUIRE(vfs_link(fs, f, meta, "x.json", 6) == VFS_OK);
+    REQUIRE(symlink_str(fs, meta, "l", "../tmp/x.json", &l) == VFS_OK);
+    REQUIRE(vfs_link(fs, l, tmp, "l2", 2) == VFS_OK);          /* a hard link to a symlink */
+    vfs_clear_dir(fs, tmp);                                     /* the other names survive */
+    CHECK(vfs_child(meta, "x.json", 6) == f);
+    CHECK_EQ_INT(vfs_nlink(f), 1);
+    CHECK(vfs_parent(f) == meta);
+    CHECK_EQ_INT(vfs_nlink(l), 1);
+    CHECK(content_is(f, "{}", 2));
+    uint8_t *data;
+    size_t n;
+    CHECK_EQ_INT(vfs_take(fs, f, &data, &n), VFS_OK);
+    CHECK(n == 2 && data && memcmp(data, "{}", 2) == 0);
+    free(data);
+    vfs_clear_dir(fs, meta);
+    CHECK_EQ_INT(vfs_bytes(fs), base);
+    CHECK_EQ_INT(budget.used, base);
+    vfs_free(fs);
+    CHECK_EQ_INT(budget.used, 0);
+}
+
+TEST(test_legacy_lookup_with_links) {
+    vfs_t *fs = vfs_new(NULL);
+    REQUIRE(fs);
+    vfs_node_t *d, *f, *l, *p;
+    REQUIRE(vfs_mkdir_p(fs, "/a/d", true, &d) == VFS_OK);
+    REQUIRE(create_str(fs, d, "f", &f) == VFS_OK);
+    REQUIRE(symlink_str(fs, vfs_parent(d), "l", "/a/d", &l) == VFS_OK);
+    vfs_node_t *n;
+    CHECK(lookup_rc(fs, NULL, "/a/l/f", &n) == VFS_OK && n == f);  /* absolute target from the root */
+    CHECK(lookup_rc(fs, NULL, "/a/l", &n) == VFS_OK && n == d);    /* vfs_lookup follows the last too */
+    const char *name;
+    size_t len;
+    CHECK_EQ_INT(vfs_lookup_parent(fs, NULL, "/a/l", 4, &p, &name, &len), VFS_OK);
+    CHECK(p == vfs_parent(d) && len == 1 && name[0] == 'l');       /* ... vfs_lookup_parent does not */
+    CHECK_EQ_INT(vfs_lookup_parent(fs, NULL, "/a/l/f", 6, &p, &name, &len), VFS_OK);
+    CHECK(p == d);
+    vfs_free(fs);
+}
+
 int main(void) {
     RUN(test_new_root);
     RUN(test_dir_seq_survives_removal);
@@ -1088,5 +1400,11 @@ int main(void) {
     RUN(test_clear_dir);
     RUN(test_clear_deep_tree);
     RUN(test_large_directory);
+    RUN(test_symlink_nodes);
+    RUN(test_resolve_follow);
+    RUN(test_resolve_beneath);
+    RUN(test_hard_links);
+    RUN(test_links_across_cleared_dirs);
+    RUN(test_legacy_lookup_with_links);
     return test_summary("vfs");
 }
