@@ -13,34 +13,38 @@
 # and its run) for scripts/test.sh. Exits non-zero if anything crashed.
 #
 # Environment: FUZZ_HARNESSES="wasm vfs" runs only those; FUZZ_JOBS for
-# make; FUZZ_NICE=10 runs the fuzzers under nice.
+# make; FUZZ_NICE=10 runs the fuzzers under nice; FUZZ_BUILD=build/x/fuzz
+# builds and runs everything there instead of build/fuzz (make's FUZZ_DIR),
+# so a second tree can fuzz while build/ is in use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds=${1:-20}
 case "$seconds" in *[!0-9]* | "") echo "usage: scripts/fuzz.sh [SECONDS]" >&2; exit 2 ;; esac
 harnesses=${FUZZ_HARNESSES:-"wasm metadata vfs wasi export"}
+fb=${FUZZ_BUILD:-build/fuzz}
+export FUZZ_BUILD=$fb # for fuzz-corpus.sh / gen_corpus.py
 nice_cmd=()
 if [ -n "${FUZZ_NICE:-}" ]; then nice_cmd=(nice -n "$FUZZ_NICE"); fi
 
-make -s -j"${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 2)}" fuzz
+make -s -j"${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 2)}" FUZZ_DIR="$fb" fuzz
 ./scripts/fuzz-corpus.sh
 
 # Leaks are bugs too; a crash must stop the run with a report.
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=1"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1:halt_on_error=1"
 
-mkdir -p build/fuzz/logs
+mkdir -p "$fb/logs"
 declare -A reg_failed status execs rate cov crashes
 
 # run_regressions H: every input of tests/fuzz/regressions/H once; sets reg_failed[H].
 run_regressions() {
-    local h=$1 dir="tests/fuzz/regressions/$1" log="build/fuzz/logs/$1.regressions.log"
+    local h=$1 dir="tests/fuzz/regressions/$1" log="$fb/logs/$1.regressions.log"
     reg_failed[$h]=0
     [ -d "$dir" ] || return 0
     local inputs=("$dir"/*)
     [ -e "${inputs[0]}" ] || return 0
-    if ! "build/fuzz/fuzz_$h" -runs=1 "${inputs[@]}" >"$log" 2>&1; then
+    if ! "$fb/fuzz_$h" -runs=1 "${inputs[@]}" >"$log" 2>&1; then
         reg_failed[$h]=1
         echo "fuzz.sh: $h: a regression input crashes again (see $log):" >&2
         grep -E 'Running:|INVARIANT|ERROR|SUMMARY' "$log" | tail -n 6 >&2 || true
@@ -52,14 +56,14 @@ fz_stat() { sed -n "s/^stat::$2: *//p" "$1" | tail -n 1; }
 
 # run_harness H: fuzz H for $seconds; fills the table columns.
 run_harness() {
-    local h=$1 log="build/fuzz/logs/$1.log" art="build/fuzz/artifacts/$1/"
-    mkdir -p "$art" "build/fuzz/corpus/$h"
+    local h=$1 log="$fb/logs/$1.log" art="$fb/artifacts/$1/"
+    mkdir -p "$art" "$fb/corpus/$h"
     local before after dict=()
     before=$(find "$art" -type f | wc -l)
     if [ -f "tests/fuzz/$h.dict" ]; then dict=(-dict="tests/fuzz/$h.dict"); fi
     local rc=0
-    "${nice_cmd[@]}" "build/fuzz/fuzz_$h" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 \
-        -print_final_stats=1 -artifact_prefix="$art" "${dict[@]}" "build/fuzz/corpus/$h" >"$log" 2>&1 || rc=$?
+    "${nice_cmd[@]}" "$fb/fuzz_$h" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 \
+        -print_final_stats=1 -artifact_prefix="$art" "${dict[@]}" "$fb/corpus/$h" >"$log" 2>&1 || rc=$?
     after=$(find "$art" -type f | wc -l)
     execs[$h]=$(fz_stat "$log" number_of_executed_units)
     rate[$h]=$(fz_stat "$log" average_exec_per_sec)
@@ -73,7 +77,7 @@ run_harness() {
 }
 
 for h in $harnesses; do
-    [ -x "build/fuzz/fuzz_$h" ] || { echo "fuzz.sh: no harness build/fuzz/fuzz_$h" >&2; exit 2; }
+    [ -x "$fb/fuzz_$h" ] || { echo "fuzz.sh: no harness $fb/fuzz_$h" >&2; exit 2; }
     run_regressions "$h"
 done
 for h in $harnesses; do run_harness "$h"; done

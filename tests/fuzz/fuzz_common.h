@@ -1,8 +1,9 @@
 /* fuzz_common.h — shared helpers of the libFuzzer harnesses (tests/fuzz):
  * a cursor that turns the fuzzer's input into numbers, choices and byte
  * strings (reading past the end yields zeros, so every input is a valid
- * program), and FZ_CHECK, which reports a broken invariant and aborts so
- * libFuzzer records the input as a crash.
+ * program), FZ_CHECK, which reports a broken invariant and aborts so
+ * libFuzzer records the input as a crash, and FZ_TRACE (FZ_TRACE=1 in the
+ * environment prints each step a harness takes).
  *
  * Header-only (static functions): each harness is one translation unit. */
 #ifndef WADUP_FUZZ_COMMON_H
@@ -24,6 +25,23 @@
             fputc('\n', stderr);                                                            \
             abort();                                                                        \
         }                                                                                   \
+    } while (0)
+
+/* fz_tracing: true when FZ_TRACE is set in the environment: harnesses then
+ * print every step they take (FZ_TRACE), to follow a crashing input. */
+static inline bool fz_tracing(void) {
+    static int on = -1;
+    if (on < 0) on = getenv("FZ_TRACE") != NULL;
+    return on;
+}
+
+/* FZ_TRACE: print a formatted line on stderr while tracing. */
+#define FZ_TRACE(...)                     \
+    do {                                  \
+        if (fz_tracing()) {               \
+            fprintf(stderr, __VA_ARGS__); \
+            fputc('\n', stderr);          \
+        }                                 \
     } while (0)
 
 /* A read cursor over the fuzzer's input. */

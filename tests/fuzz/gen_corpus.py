@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """gen_corpus.py — seed corpora for wadup's libFuzzer harnesses (tests/fuzz).
 
-Writes build/fuzz/corpus/<harness>/ (run by scripts/fuzz-corpus.sh, which
-builds the example modules first):
+Writes build/fuzz/corpus/<harness>/ ($FUZZ_BUILD/corpus/ when set; run by
+scripts/fuzz-corpus.sh, which builds the example modules first):
 
   wasm      the project's built modules (build/examples, build/tests/guest/**):
             small ones whole, every one also as a skeleton (function bodies
@@ -14,10 +14,16 @@ builds the example modules first):
   vfs       operation sequences: the engine's tree, bulk create/remove
             cycles (holes, compaction, index rebuilds), renames, references
             held across unlink/clear, put_borrowed, mkdir_p, lookups with
-            "." and "..", a failing copier;
+            "." and "..", a failing copier; symbolic links (chains of 40
+            and 41, loops, dangling, climbing and absolute targets resolved
+            beneath a directory), hard links (written through one name,
+            read through another, unlinked while open);
   wasi      call sequences: open/create, write, seek, read, readdir, rename,
             unlink, mkdir/rmdir, renumber, poll_oneoff, args/env, fdstat,
-            rights, the between-contents reset;
+            rights, the between-contents reset; symbolic links (chains,
+            a loop, climbing and absolute targets), hard links, readlink, a
+            descriptor on a subdirectory with escaping paths, rights probes
+            on every kind of descriptor, /data.bin opened for writing;
   export    databases through the store (contents, runs with output and
             metadata) and raw rows in the store's schema.
 
@@ -32,7 +38,9 @@ import sys
 import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-OUT = os.path.join(ROOT, "build", "fuzz", "corpus")
+# FUZZ_BUILD (scripts/fuzz.sh): the fuzz build directory, relative to the
+# project root unless absolute; build/fuzz by default.
+OUT = os.path.join(ROOT, os.environ.get("FUZZ_BUILD") or os.path.join("build", "fuzz"), "corpus")
 
 
 def write(harness, name, data):
@@ -252,17 +260,24 @@ class Vfs:
     CREATE, MKDIR, UNLINK, RMDIR, RENAME, LOOKUP, LOOKUP_PARENT = 0, 2, 3, 4, 5, 7, 8
     WRITE, TRUNCATE, READ, TAKE, OPEN, CLOSE, CLEAR, PUT, MKDIR_P, BULK, BULK_RM, MISC = (
         9, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21)
-    FIXED = ["a", "b", "c", "d", "A", "tmp", "x.txt", ".", "..", "", "a/b", "f"]
+    SYMLINK, LINK, READLINK, RESOLVE, BULK_SYMLINK = 22, 24, 25, 26, 27
+    FOLLOW, BENEATH, PARENT = 1, 2, 4
+    FIXED = ["a", "b", "c", "d", "A", "tmp", "x.txt", ".", "..", "", "a/b", "f", "l", "m"]
+    TARGETS = ["a", "b", "c", "d", "l", "m", "f", "..", "../..", ".", "./", "a/b", "d/", "d/a", "../tmp", "a/../b",
+               "/", "/tmp", "/tmp/a", "/data.bin", "data.bin", "x.txt", "tmp/../..", "l/", "..//.", "../a", "l/..",
+               "m/l"]
 
     def __init__(self, budget=0, data=b"content"):
         self.b = bytearray([budget, len(data)]) + data
 
     def node(self, path):
-        if isinstance(path, int):  # a reference slot
+        """A reference slot (int), or an absolute path: followed, or "@/path" for a link itself."""
+        if isinstance(path, int):
             self.b += bytes([path])
         else:
-            p = path.encode()
-            self.b += bytes([0x30, len(p)]) + p
+            nofollow = path.startswith("@")
+            p = path.lstrip("@").encode()
+            self.b += bytes([0x31 if nofollow else 0x30, len(p)]) + p
 
     def name(self, n):
         if n in self.FIXED:
@@ -275,6 +290,17 @@ class Vfs:
             raw = n.encode()
             self.b += bytes([0x70]) + u16(len(raw)) + raw
 
+    def target(self, t):
+        """pick_target: a fixed target, "" / NUL / the long ones by label, or raw bytes."""
+        specials = {"": 0xa0, "nul": 0xa8, "max": 0xb0, "max+1": 0xb8, "long256": 0xbc}
+        if t in self.TARGETS:
+            self.b.append(self.TARGETS.index(t))
+        elif t in specials:
+            self.b.append(specials[t])
+        else:
+            raw = t.encode()
+            self.b += bytes([0xc8]) + u16(len(raw)) + raw
+
     @staticmethod
     def path_flags(absolute, ncomp, trailing):
         """pick_path's flags byte: bit 0 absolute, 1 + (f >> 1) % 5 components, bit 6 trailing '/'."""
@@ -283,11 +309,13 @@ class Vfs:
                 return f
         raise ValueError("no flags for %d components" % ncomp)
 
-    def path(self, p, start="/"):
-        """A lookup path: components given as fixed names where possible."""
+    def start(self, start):
         self.node(start)
         if start == "/":
             self.b.append(0)  # start: the root node itself (not NULL)
+
+    def path(self, p):
+        """A path of fixed names where possible (pick_path)."""
         comps = p.strip("/").split("/") if p.strip("/") else [""]
         self.b.append(self.path_flags(p.startswith("/"), len(comps), p.endswith("/")))
         for c in comps:
@@ -296,7 +324,7 @@ class Vfs:
     def op(self, code, *parts):
         self.b.append(code)
         for kind, v in parts:
-            getattr(self, kind)(v) if kind in ("node", "name") else self.b.extend(v)
+            getattr(self, kind)(v) if kind in ("node", "name", "target") else self.b.extend(v)
         return self
 
     def create(self, d, n, is_dir=False):
@@ -329,9 +357,41 @@ class Vfs:
         return self
 
     def lookup(self, p, parent=False, start="/"):
+        """vfs_lookup or vfs_lookup_parent (op_resolve's api 1 and 2)."""
         self.b.append(self.LOOKUP_PARENT if parent else self.LOOKUP)
-        self.path(p, start)
+        self.start(start)
+        self.b.append(0)  # a pick_path path
+        self.path(p)
         return self
+
+    def resolve(self, p, flags, start="/", target=False):
+        """vfs_resolve with flags; the path a pick_path one, or a pick_target one when target."""
+        self.b.append(self.RESOLVE)
+        self.start(start)
+        self.b.append(flags | (0x80 if target else 0))
+        self.target(p) if target else self.path(p)
+        return self
+
+    def resolve_all(self, p, start="/", target=False):
+        for flags in range(8):
+            self.resolve(p, flags, start, target)
+        return self
+
+    def symlink(self, d, n, t):
+        return self.op(self.SYMLINK, ("node", d), ("name", n), ("target", t))
+
+    def link(self, src, d, n):
+        self.op(self.LINK, ("node", src))
+        self.b.append(1)  # pick the directory (not the source's parent)
+        self.node(d)
+        self.name(n)
+        return self
+
+    def readlink(self, n):
+        return self.simple(self.READLINK, n)
+
+    def chain(self, d, prefix, count, last):
+        return self.op(self.BULK_SYMLINK, ("node", d), ("raw", bytes([prefix, count - 1])), ("target", last))
 
     def read(self, f, off=0, length=2000):
         self.b.append(self.READ)
@@ -384,6 +444,7 @@ def vfs_seeds():
     write("vfs", "bulk", bytes(v.b))
     v = Vfs(budget=8 * 1)  # 4 KiB budget: ENOSPC everywhere
     v.bulk("/tmp", 0, 40).create("/tmp", "long255").write("/tmp/a000", b"z" * 500, 3000)
+    v.symlink("/tmp", "l", "max").link("/tmp/a001", "/tmp", "b")
     write("vfs", "budget", bytes(v.b))
     v = Vfs()  # references across unlink, rename over, clear
     v.create("/tmp", "f").open(0, "/tmp/f").simple(v.UNLINK, "/tmp").b.append(v.FIXED.index("f"))
@@ -401,6 +462,39 @@ def vfs_seeds():
     v.rename("/tmp", "a", "/tmp", "a").simple(v.RMDIR, "/tmp").b.append(v.FIXED.index("d"))
     v.simple(v.TRUNCATE, "/tmp/a").b += bytes([0]) + u16(100)
     write("vfs", "rename", bytes(v.b))
+    v = Vfs()  # symbolic links: to a file, chains, loops, dangling, written through, readlink
+    v.create("/tmp", "d", True).create("/tmp/d", "f").write("/tmp/d/f", b"target bytes")
+    v.symlink("/tmp", "l", "d/f").symlink("/tmp", "m", "l").symlink("/tmp", "c", "c").symlink("/tmp", "b", "d/")
+    v.resolve_all("tmp/l").resolve_all("tmp/m").resolve_all("tmp/c").resolve_all("tmp/b/f").resolve_all("tmp/b/")
+    v.lookup("/tmp/m", True).lookup("/tmp/b/", True).readlink("@/tmp/m").readlink("/tmp/m")
+    v.write("/tmp/m", b"through two links", 3).read("/tmp/d/f").simple(v.UNLINK, "/tmp").b.append(v.FIXED.index("l"))
+    v.resolve_all("tmp/m").symlink("/tmp", "l", "/tmp/d").resolve_all("/tmp/l/f").resolve_all("tmp/l/f")
+    v.rename("/tmp", "m", "/tmp/d", "a").resolve_all("tmp/d/a").open(0, "@/tmp/c").simple(v.UNLINK, "/tmp")
+    v.b.append(v.FIXED.index("c"))
+    v.readlink(0).close(0).symlink("/tmp", "a", "nul").symlink("/tmp", "a", "").symlink("/tmp", "a", "long256")
+    v.resolve_all("tmp/a").symlink("/", "a", "tmp").symlink("/tmp/d", "l", "x.txt")
+    write("vfs", "symlinks", bytes(v.b))
+    v = Vfs()  # hard links: shared bytes, unlink one name, rename over another link, links kept open
+    v.create("/tmp", "a").write("/tmp/a", b"shared").create("/tmp", "d", True).link("/tmp/a", "/tmp/d", "b")
+    v.write("/tmp/d/b", b"SH").read("/tmp/a").link("/tmp/a", "/tmp", "c").link("/tmp/d", "/tmp", "e")
+    v.link("/data.bin", "/tmp", "x").link("/tmp/a", "/tmp/d", "b").rename("/tmp", "a", "/tmp/d", "b")
+    v.rename("/tmp", "c", "/tmp", "m").simple(v.UNLINK, "/tmp").b.append(v.FIXED.index("a"))
+    v.open(0, "/tmp/m").simple(v.UNLINK, "/tmp").b.append(v.FIXED.index("m"))
+    v.simple(v.UNLINK, "/tmp/d").b.append(v.FIXED.index("b"))
+    v.write(0, b"unlinked, open").link(0, "/tmp", "f").close(0)
+    v.symlink("/tmp", "l", "a").link("@/tmp/l", "/tmp/d", "l").resolve_all("tmp/d/l").simple(v.CLEAR, "/tmp/d")
+    write("vfs", "hardlinks", bytes(v.b))
+    v = Vfs()  # 40 links are followed, the 41st is ELOOP; a loop of links
+    v.create("/tmp", "x.txt").chain("/tmp", 15, 40, "x.txt").chain("/tmp", 16, 41, "x.txt")
+    v.chain("/tmp", 17, 3, "r00").lookup("/tmp/p00").lookup("/tmp/q00").resolve_all("r01", start="/tmp", target=True)
+    write("vfs", "chain", bytes(v.b))
+    v = Vfs()  # containment: climbing and absolute links beneath a directory
+    v.create("/tmp", "d", True).create("/tmp/d", "a").symlink("/tmp/d", "l", "..").symlink("/tmp/d", "m", "../..")
+    v.symlink("/tmp/d", "b", "/tmp").symlink("/tmp/d", "c", "l/d").symlink("/tmp/d", "f", "max")
+    for p in ("l", "m", "b", "c/a", "c/l/d/a", "f", "..", "../d/a", "a/..", "a/"):
+        v.resolve_all(p, start="/tmp/d", target=True)
+    v.symlink("/tmp/d", "x.txt", "max+1")
+    write("vfs", "beneath", bytes(v.b))
 
 
 # ----------------------------------------------------------------- wasi
@@ -416,7 +510,13 @@ class Wasi:
     PATHS = ["/", ".", "..", "tmp", "tmp/a.txt", "/tmp/b", "metadata/out.json", "subcontent/data_0.bin",
              "subcontent/metadata_0.json", "data.bin", "/data.bin", "tmp/dir", "tmp/dir/x", "nope", "tmp/",
              "tmp/a.txt/", "tmp/../tmp/./a.txt", "tmp//a.txt", "../..", "tmp/dir/..", "metadata", "subcontent",
-             "/tmp/dir/../a.txt"]
+             "/tmp/dir/../a.txt",
+             "tmp/l1", "tmp/l2", "tmp/loop", "tmp/dir/l3", "l2", "l1", "loop", "dir", "a.txt", "../tmp/a.txt",
+             "dir/../..", "tmp/../..", "x", "l3", "../x", "tmp/dir/../../..", "./../tmp", "tmp/l1/", "tmp/l2/x",
+             "l3/x", "/tmp", "tmp/dir/l3/", "..", "../l1", "tmp/l1/..", "tmp/b"]
+    O_CREAT, O_DIRECTORY, O_EXCL, O_TRUNC = 1, 2, 4, 8
+    (R_ALL, R_NONE, R_READ, R_WRITE, R_RWS, R_MAX, R_READDIR, R_READ_SIZE, R_DIR, R_NO_WRITE, R_FILE,
+     R_DIR_FILE) = range(12)
 
     def __init__(self, fns, budget=0, data=b"input data"):
         self.fns = fns
@@ -431,6 +531,17 @@ class Wasi:
     def host(self, kind, raw=b""):
         self.b += bytes([0xE0, kind]) + raw
         return self
+
+    def probe(self, fd, k):
+        """probe_step: descriptor fd, probe choice k (k & 0x80: fd_write EROFS on a read-only file)."""
+        return self.host(6, bytes([fd, k]))
+
+    def open(self, dirfd, p, oflags=0, base=0, inh=0, lookup=1, fdflags=0):
+        return self.call("path_open", self.fd(dirfd), self.x(lookup), self.path(p), self.x(oflags), self.r(base),
+                         self.r(inh), self.x(fdflags), self.ptr("out"))
+
+    def symlink(self, target, dirfd, p):
+        return self.call("path_symlink", self.path(target), self.fd(dirfd), self.path(p))
 
     @staticmethod
     def fd(n):
@@ -507,6 +618,61 @@ def wasi_seeds():
     w.call("path_unlink_file", W.fd(3), W.path("tmp/a.txt/"))
     w.call("path_remove_directory", W.fd(3), W.path("tmp/dir/.."))
     write("wasi", "limits", bytes(w.b))
+    w = Wasi(fns)  # symbolic links: a chain, a loop, through a directory, climbing; readlink; hard links
+    w.open(3, "tmp/a.txt", W.O_CREAT).call("fd_write", W.fd(4), W.ptr("iovs"), W.n(3), W.ptr("out64"))
+    w.call("path_create_directory", W.fd(3), W.path("tmp/dir")).symlink("l2", 3, "tmp/l1").symlink("a.txt", 3, "tmp/l2")
+    w.symlink("loop", 3, "tmp/loop").symlink("../..", 3, "tmp/dir/l3").symlink("/tmp", 3, "tmp/b")
+    for p in ("tmp/l1", "tmp/loop", "tmp/dir/l3/", "tmp/l1/", "tmp/l2/x", "tmp/l1/.."):
+        w.call("path_filestat_get", W.fd(3), W.x(1), W.path(p), W.ptr("out"))
+        w.call("path_filestat_get", W.fd(3), W.x(0), W.path(p), W.ptr("out"))
+    w.call("path_readlink", W.fd(3), W.path("tmp/l1"), W.ptr("bufs"), W.n(200), W.ptr("out"))
+    w.call("path_readlink", W.fd(3), W.path("tmp/dir/l3"), W.ptr("bufs"), W.n(2), W.ptr("out"))
+    w.open(3, "tmp/l1", 0, W.R_RWS).call("fd_read", W.fd(5), W.ptr("iovs"), W.n(2), W.ptr("out64"))
+    w.call("path_link", W.fd(3), W.x(0), W.path("tmp/a.txt"), W.fd(3), W.path("tmp/dir/x"))
+    w.call("path_link", W.fd(3), W.x(0), W.path("tmp/l1"), W.fd(3), W.path("tmp/b"))
+    w.call("path_link", W.fd(3), W.x(0), W.path("data.bin"), W.fd(3), W.path("tmp/b"))
+    w.call("path_unlink_file", W.fd(3), W.path("tmp/a.txt")).call("fd_pread", W.fd(4), W.ptr("iovs"), W.n(1), W.o(0),
+                                                                  W.ptr("out64"))
+    w.call("path_rename", W.fd(3), W.path("tmp/l2"), W.fd(3), W.path("tmp/dir/x"))
+    write("wasi", "links", bytes(w.b))
+    w = Wasi(fns)  # a descriptor on tmp/dir: paths beneath it, escapes refused
+    w.call("path_create_directory", W.fd(3), W.path("tmp/dir")).open(3, "tmp/dir", W.O_DIRECTORY, W.R_DIR, W.R_ALL)
+    w.symlink("..", 4, "l3").symlink("../..", 4, "l1").symlink("x", 4, "l2").open(4, "x", W.O_CREAT, W.R_ALL)
+    for p in ("..", "../..", "../x", "l3", "l3/x", "l1", "l2", "x", "./../tmp", "/tmp", "dir/../..", "../l1"):
+        w.open(4, p, 0, W.R_READ).call("path_filestat_get", W.fd(4), W.x(1), W.path(p), W.ptr("out"))
+        w.call("path_unlink_file", W.fd(4), W.path(p))
+    w.call("path_rename", W.fd(4), W.path("x"), W.fd(3), W.path("tmp/b"))
+    w.call("path_link", W.fd(3), W.x(0), W.path("tmp/b"), W.fd(4), W.path("../x"))
+    w.call("fd_readdir", W.fd(4), W.ptr("dirents"), W.n(200), W.X(0), W.ptr("out"))
+    write("wasi", "beneath", bytes(w.b))
+    w = Wasi(fns)  # rights: partial opens, growing refused, probes on every kind of descriptor
+    w.open(3, "tmp/a.txt", W.O_CREAT, W.R_READ).open(3, "tmp", W.O_DIRECTORY, W.R_NO_WRITE, W.R_RWS)
+    w.call("fd_fdstat_set_rights", W.fd(4), W.r(W.R_ALL), W.r(W.R_NONE))
+    w.call("fd_fdstat_set_rights", W.fd(5), W.r(W.R_READDIR), W.r(W.R_READ))
+    w.call("fd_fdstat_set_rights", W.fd(5), W.r(W.R_READDIR), W.r(W.R_ALL))
+    w.open(5, "a.txt", 0, W.R_ALL, W.R_ALL).call("fd_write", W.fd(6), W.ptr("iovs"), W.n(2), W.ptr("out"))
+    for fd in (0, 1, 2, 3, 4, 5, 6):
+        for k in range(0, 31):
+            w.probe(fd, k)
+    w.call("fd_renumber", W.fd(6), W.fd(1)).probe(1, 0).call("fd_renumber", W.fd(0), W.fd(7))
+    w.host(2, u16(3) + b"new").probe(3, 17)
+    write("wasi", "rights", bytes(w.b))
+    w = Wasi(fns)  # /data.bin opened with write rights: writes are EROFS
+    w.open(3, "data.bin", 0, W.R_RWS).call("fd_write", W.fd(4), W.ptr("iovs"), W.n(1), W.ptr("out"))
+    w.call("fd_pwrite", W.fd(4), W.ptr("iovs"), W.n(1), W.o(0), W.ptr("out")).probe(4, 0x80).probe(4, 0x81)
+    w.call("fd_filestat_set_size", W.fd(4), W.o(0)).open(3, "data.bin", W.O_TRUNC, W.R_RWS)
+    w.probe(3, 0x80).probe(3, 0x90)
+    write("wasi", "data-rw", bytes(w.b))
+    w = Wasi(fns, budget=0x50)  # as wadup exec: /tmp preopened on fd 3, /metadata on 4, no root
+    w.call("fd_prestat_get", W.fd(3), W.ptr("out")).call("fd_prestat_dir_name", W.fd(3), W.ptr("out"), W.n(4))
+    w.open(3, "x", W.O_CREAT, W.R_RWS).open(3, "dir", W.O_DIRECTORY, W.R_DIR, W.R_ALL).symlink("..", 3, "l1")
+    w.call("path_create_directory", W.fd(3), W.path("dir"))
+    for p in ("..", "../..", "../x", "l1", "./../tmp", "/tmp", "../tmp/a.txt", "dir/../..", "x", "l3/x", "../l1"):
+        w.open(3, p, 0, W.R_READ).call("path_filestat_get", W.fd(4), W.x(1), W.path(p), W.ptr("out"))
+        w.call("path_rename", W.fd(3), W.path("x"), W.fd(4), W.path(p))
+    w.call("path_link", W.fd(3), W.x(0), W.path("x"), W.fd(4), W.path("x")).probe(3, 5).probe(4, 9)
+    w.host(2, u16(3) + b"new")
+    write("wasi", "exec", bytes(w.b))
     for name in fns:  # every function once with preset arguments
         w = Wasi(fns)
         w.b += bytes([0, fns.index(name)]) + bytes([0] * 24)
