@@ -168,3 +168,41 @@ $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FUZZ_DIR)/lib
 	@echo "  LD  $@"
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -Itests/fuzz -o $@ $< $(FUZZ_DIR)/libwadup.a $(LDLIBS)
 # --- fuzzing (end)
+
+# --- ABI test guests and Rust modules (begin)
+# tests/guest/abi: the env binary128 test module in both import shapes
+# (result pointer; clang's experimental multi-value ABI) and a module of
+# Go's wasip1 shape (exports _start ending in proc_exit(0), and process).
+ABI_DIR  = build/tests/guest/abi
+ABI_WASM = $(ABI_DIR)/softfloat.wasm $(ABI_DIR)/softfloat_mv.wasm $(ABI_DIR)/go_start.wasm
+SF_MV_FLAGS = -DSF_MULTIVALUE -mmultivalue -Xclang -target-abi -Xclang experimental-mv
+
+$(ABI_DIR)/softfloat.wasm: tests/guest/abi/softfloat.c tests/guest/abi/softfloat_cases.h guest/c/wadup.h $(SYSROOT)/.stamp
+	@mkdir -p $(dir $@)
+	$(WASM_CC) $(WASM_CFLAGS) $(WASM_REACTOR) -o $@ $<
+
+$(ABI_DIR)/softfloat_mv.wasm: tests/guest/abi/softfloat.c tests/guest/abi/softfloat_cases.h guest/c/wadup.h $(SYSROOT)/.stamp
+	@mkdir -p $(dir $@)
+	$(WASM_CC) $(WASM_CFLAGS) $(WASM_REACTOR) $(SF_MV_FLAGS) -o $@ $<
+
+$(ABI_DIR)/go_start.wasm: tests/guest/abi/go_start.c guest/c/wadup.h $(SYSROOT)/.stamp
+	@mkdir -p $(dir $@)
+	$(WASM_CC) $(WASM_CFLAGS) -o $@ $<
+
+# Rust modules (examples/rust-*, guest/rust, docs/writing-modules-rust.md):
+# built offline by Debian's cargo/rustc 1.63 for wasm32-wasi against the
+# Debian crates in /usr/share/cargo/registry (guest/rust/build-module.sh).
+RUST_EXAMPLES = rust-byte-counter rust-zip-extractor rust-sqlite-parser
+RUST_WASM     = $(RUST_EXAMPLES:%=build/examples/%.wasm)
+RUST_SDK_SRC  = guest/rust/Cargo.toml $(wildcard guest/rust/src/*.rs) guest/rust/build-module.sh \
+                guest/rust/getrandom-wasi/Cargo.toml guest/rust/getrandom-wasi/src/lib.rs
+.PHONY: rust-examples
+rust-examples: $(RUST_WASM)
+
+build/examples/rust-%.wasm: examples/rust-%/Cargo.toml examples/rust-%/src/lib.rs $(RUST_SDK_SRC)
+	guest/rust/build-module.sh examples/rust-$* $@
+
+build/examples/rust-sqlite-parser.wasm: $(GUEST_LIBS_STAMP)
+
+examples: $(ABI_WASM) $(RUST_WASM)
+# --- ABI test guests and Rust modules (end)

@@ -15,6 +15,9 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 HOST_PACKAGES="build-essential pkg-config wabt libjansson-dev nettle-dev libsqlite3-dev sqlite3 zlib1g-dev python3 nodejs dpkg-dev autoconf python3-chardet python3-humanize python3-slugify python3-pydantic procps time libclang-rt-19-dev"
 GUEST_PACKAGES="clang-19 lld-19 llvm-19 wasi-libc libclang-rt-19-dev-wasm32 tcl8.6"
+# Rust modules (docs/writing-modules-rust.md): Debian's rustc/cargo 1.63, the
+# wasm32-wasi std, and the crates the Rust examples use, offline.
+RUST_PACKAGES="rustc cargo libstd-rust-dev-wasm32 librust-zip-dev librust-rusqlite-dev librust-libsqlite3-sys-dev"
 
 # derive_sources: print a deb822 stanza for bookworm-backports (deb + deb-src)
 # and deb-src for bookworm itself, using the URI of the existing Debian entry.
@@ -54,7 +57,7 @@ if [ ! -f "$target" ] || [ "$(cat "$target")" != "$wanted" ]; then
 fi
 
 missing=""
-for p in $HOST_PACKAGES $GUEST_PACKAGES; do
+for p in $HOST_PACKAGES $GUEST_PACKAGES $RUST_PACKAGES; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
 if [ -n "$missing" ] || [ "${need_update:-0}" = 1 ]; then

@@ -24,8 +24,7 @@ static json_t *inspect_json(const char *path, const wmod_t *m, size_t size) {
             wmod_format_functype(&m->types[im->type_index], type, sizeof type);
             json_object_set_new(j, "type", json_string(type));
         }
-        bool provided = im->kind == WMOD_EXT_FUNC && strcmp(im->module, "wasi_snapshot_preview1") == 0 &&
-                        wasi_import_signature(im->name);
+        bool provided = eng_import_provided(m, im);
         json_object_set_new(j, "provided", json_boolean(provided));
         json_array_append_new(imports, j);
     }

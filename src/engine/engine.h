@@ -68,6 +68,12 @@ typedef struct eng_module {
     eng_file_t *files;      /* embedded files (custom sections "wadup.file:<path>") */
     size_t nfiles;
     aot_object_t *object;   /* NULL until eng_module_compile */
+    /* The module with its env binary128 imports renamed to the WASI-side
+     * functions implementing them (engine/softfloat.h): compiled instead of
+     * the file when has_code. */
+    bool has_code;
+    buf_t code;
+    wmod_t code_info;
 } eng_module_t;
 
 /* An error with its kind (NULL kind = an input error, such as an
@@ -87,6 +93,10 @@ int eng_module_open(const char *path, eng_module_t **out, eng_error_t *err);
  * wasm2c or the C compiler failed or hit a limit, else invalid_module. */
 int eng_module_compile(eng_module_t *m, const aot_config_t *cfg, bool *compiled, eng_error_t *err);
 void eng_module_free(eng_module_t *m);
+/* eng_import_provided: wadup provides import `im` of module `m` (a
+ * wasi_snapshot_preview1 function or an env binary128 helper, with a type
+ * wadup provides). */
+bool eng_import_provided(const wmod_t *m, const wmod_import_t *im);
 
 /* A content to process. */
 typedef struct eng_content {

@@ -8,7 +8,9 @@
 #include <string.h>
 
 #include "engine/engine.h"
+#include "engine/softfloat.h"
 #include "wasi/wasi.h"
+#include "wasm/wasm_rewrite.h"
 
 #define ENG_FILE_SECTION_PREFIX "wadup.file:"
 
@@ -71,33 +73,104 @@ static bool eng_sig_matches(const char *sig, const wmod_functype_t *t) {
     return true;
 }
 
-/* eng_check_imports: every import must be a wasi_snapshot_preview1
- * function that wadup provides, with exactly the type wadup provides. */
-static int eng_check_imports(const wmod_t *m, eng_error_t *err) {
-    for (uint32_t i = 0; i < m->nimports; i++) {
-        const wmod_import_t *im = &m->imports[i];
-        char have[256], want[256];
-        if (im->kind != WMOD_EXT_FUNC)
-            return eng_fail(err, ENG_KIND_INSTANTIATE,
-                            "unsupported import %s.%s (%s): wadup provides only wasi_snapshot_preview1 functions; "
-                            "modules must define their own memory, tables and globals",
-                            im->module, im->name, wmod_extern_kind_name(im->kind));
-        const wmod_functype_t *t = im->type_index < m->ntypes ? &m->types[im->type_index] : NULL;
-        if (t) wmod_format_functype(t, have, sizeof have);
-        else snprintf(have, sizeof have, "type %u", im->type_index);
-        const char *sig = strcmp(im->module, "wasi_snapshot_preview1") == 0 ? wasi_import_signature(im->name) : NULL;
-        if (!sig)
-            return eng_fail(err, ENG_KIND_INSTANTIATE,
-                            "unknown import %s.%s (func %s): wadup provides only the wasi_snapshot_preview1 functions",
-                            im->module, im->name, have);
-        if (!t || !eng_sig_matches(sig, t)) {
-            eng_signature_text(sig, want, sizeof want);
-            return eng_fail(err, ENG_KIND_INSTANTIATE, "import %s.%s has type %s but wadup provides %s",
-                            im->module, im->name, have, want);
-        }
+/* ---- imports (begin: WASI functions and the env binary128 helpers) ---- */
+
+#define ENG_MAX_IMPORT_PROBLEMS 20 /* problems named in the message; the rest are counted */
+
+/* eng_import_problem: append why import `im` of `m` is not provided to
+ * `msg` (nothing if it is provided); *target is set to the wasi name an
+ * env helper is renamed to, or NULL. Returns true if there is a problem. */
+static bool eng_import_problem(const wmod_t *m, const wmod_import_t *im, buf_t *msg, const char **target) {
+    char have[256], want[256];
+    *target = NULL;
+    if (im->kind != WMOD_EXT_FUNC) {
+        buf_printf(msg, "unsupported import %s.%s (%s): wadup provides only functions (wasi_snapshot_preview1 and the "
+                   "env binary128 helpers); modules must define their own memory, tables and globals",
+                   im->module, im->name, wmod_extern_kind_name(im->kind));
+        return true;
     }
-    return 0;
+    const wmod_functype_t *t = im->type_index < m->ntypes ? &m->types[im->type_index] : NULL;
+    if (t) wmod_format_functype(t, have, sizeof have);
+    else snprintf(have, sizeof have, "type %u", im->type_index);
+    if (strcmp(im->module, SF_IMPORT_MODULE) == 0 && sf_known_name(im->name)) {
+        if ((*target = sf_import_target(im->name, t))) return false;
+        buf_printf(msg, "import %s.%s has type %s but wadup provides ", im->module, im->name, have);
+        sf_describe_types(im->name, msg);
+        return true;
+    }
+    const char *sig = strcmp(im->module, "wasi_snapshot_preview1") == 0 ? wasi_import_signature(im->name) : NULL;
+    if (!sig) {
+        buf_printf(msg, "unknown import %s.%s (func %s): wadup provides only the wasi_snapshot_preview1 functions "
+                   "and the env binary128 (long double) helpers", im->module, im->name, have);
+        return true;
+    }
+    if (!t || !eng_sig_matches(sig, t)) {
+        eng_signature_text(sig, want, sizeof want);
+        buf_printf(msg, "import %s.%s has type %s but wadup provides %s", im->module, im->name, have, want);
+        return true;
+    }
+    return false;
 }
+
+/* eng_import_provided: see engine.h. */
+bool eng_import_provided(const wmod_t *m, const wmod_import_t *im) {
+    buf_t scratch = BUF_INIT;
+    const char *target;
+    bool bad = eng_import_problem(m, im, &scratch, &target);
+    buf_free(&scratch);
+    return !bad;
+}
+
+/* eng_check_imports: every import must be a wasi_snapshot_preview1
+ * function or an env binary128 helper that wadup provides, with exactly
+ * a type wadup provides; the error names every import that is not (the
+ * first ENG_MAX_IMPORT_PROBLEMS, then a count). When env helpers are
+ * imported, mod->code holds a copy of the module with them renamed to the
+ * wasi_snapshot_preview1 functions implementing them (softfloat.h), parsed
+ * in mod->code_info: that copy is what is compiled. */
+static int eng_check_imports(eng_module_t *mod, eng_error_t *err) {
+    const wmod_t *m = &mod->info;
+    buf_t msg = BUF_INIT, one = BUF_INIT;
+    size_t nbad = 0, nrenamed = 0;
+    const char **targets = calloc(m->nimports ? m->nimports : 1, sizeof *targets);
+    const char **modules = calloc(m->nimports ? m->nimports : 1, sizeof *modules);
+    if (!targets || !modules) {
+        free(targets);
+        free(modules);
+        return eng_fail(err, NULL, "out of memory");
+    }
+    for (uint32_t i = 0; i < m->nimports; i++) {
+        buf_reset(&one);
+        if (!eng_import_problem(m, &m->imports[i], &one, &targets[i])) {
+            if (targets[i]) { modules[i] = "wasi_snapshot_preview1"; nrenamed++; }
+            continue;
+        }
+        if (nbad++ < ENG_MAX_IMPORT_PROBLEMS) buf_printf(&msg, "%s%s", nbad > 1 ? "; " : "", buf_cstr(&one));
+    }
+    if (nbad > ENG_MAX_IMPORT_PROBLEMS)
+        buf_printf(&msg, "; and %zu more imports wadup does not provide", nbad - ENG_MAX_IMPORT_PROBLEMS);
+    int rc = 0;
+    if (nbad > 1) {
+        rc = eng_fail(err, ENG_KIND_INSTANTIATE, "%zu imports are not provided: %s", nbad, buf_cstr(&msg));
+    } else if (nbad == 1) {
+        rc = eng_fail(err, ENG_KIND_INSTANTIATE, "%s", buf_cstr(&msg));
+    } else if (nrenamed) {
+        char perr[512];
+        if (wmod_rename_imports(mod->file.data, mod->file.size, m, modules, targets, &mod->code) != 0)
+            rc = eng_fail(err, NULL, "out of memory renaming the module's env imports");
+        else if (wmod_parse(mod->code.data, mod->code.len, &mod->code_info, perr, sizeof perr) != 0)
+            rc = eng_fail(err, ENG_KIND_INVALID_MODULE, "renaming the env imports: %s", perr);
+        else
+            mod->has_code = true;
+    }
+    buf_free(&msg);
+    buf_free(&one);
+    free(targets);
+    free(modules);
+    return rc;
+}
+
+/* ---- imports (end) ---- */
 
 static const wmod_functype_t *eng_export_func(const wmod_t *m, const char *name, bool *present) {
     const wmod_export_t *e = wmod_find_export(m, name);
@@ -217,7 +290,7 @@ int eng_module_open(const char *path, eng_module_t **out, eng_error_t *err) {
         rc = eng_fail(err, ENG_KIND_INVALID_MODULE, "%s", msg);
     if (rc == 0) rc = eng_classify(mod, err);
     if (rc == 0) rc = eng_check_memory(&mod->info, err);
-    if (rc == 0) rc = eng_check_imports(&mod->info, err);
+    if (rc == 0) rc = eng_check_imports(mod, err);
     if (rc == 0) rc = eng_collect_files(mod, err);
     if (rc != 0) { eng_module_free(mod); return -1; }
     *out = mod;
@@ -229,7 +302,9 @@ int eng_module_compile(eng_module_t *m, const aot_config_t *cfg, bool *compiled,
     *compiled = false;
     if (m->object) return 0;
     char *msg = NULL;
-    int rc = aot_load(cfg, &m->info, m->file.data, m->file.size, m->name, &m->object, compiled, &msg);
+    /* m->code: the module with its env imports renamed (eng_check_imports) */
+    int rc = m->has_code ? aot_load(cfg, &m->code_info, m->code.data, m->code.len, m->name, &m->object, compiled, &msg)
+                         : aot_load(cfg, &m->info, m->file.data, m->file.size, m->name, &m->object, compiled, &msg);
     if (rc == AOT_COMPILE_ERROR) {
         /* The kind starts the message too: the modules table keeps only the message. */
         eng_fail(err, ENG_KIND_COMPILE, ENG_KIND_COMPILE ": %s", msg ? msg : "compilation failed");
@@ -245,6 +320,8 @@ void eng_module_free(eng_module_t *m) {
     for (size_t i = 0; i < m->nfiles; i++) free(m->files[i].path);
     free(m->files);
     wmod_free(&m->info);
+    wmod_free(&m->code_info);
+    buf_free(&m->code);
     mapped_file_close(&m->file);
     aot_unload(m->object);
     free(m->name);
