@@ -30,6 +30,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MIB = 1024 * 1024
 GOOD = {"byte-counter": "file_sizes"}   # good module -> a table it fills for every content
 RSS_MARGIN = 256 * MIB                   # wadup itself, the store's queue, SQLite's cache
+# plus, per worker, what idle instances keep between contents (--max-idle-memory,
+# by default --max-memory: docs/module-abi.md)
 
 
 def parse_size(s):
@@ -108,7 +110,8 @@ def main():
     failures = []
     if p.returncode != 0:
         failures.append("wadup run exited %d: %s" % (p.returncode, err[-2000:]))
-    limit = a.workers * parse_size(a.max_memory) + RSS_MARGIN
+    idle = parse_size(a.max_memory)   # the --max-idle-memory default
+    limit = a.workers * parse_size(a.max_memory) + a.workers * idle + RSS_MARGIN
     if rss > limit:
         failures.append("peak RSS %.0f MiB over the bound %.0f MiB" % (rss / MIB, limit / MIB))
     if wall > a.time_limit:
@@ -145,8 +148,9 @@ def main():
     print("%-34s %s" % ("figure", "value"))
     print("%-34s %.1f s" % ("compile (all modules)", compile_s))
     print("%-34s %.1f s (limit %.0f s)" % ("run wall time", wall, a.time_limit))
-    print("%-34s %.0f MiB (bound %.0f MiB = %d x %s + %d MiB)" %
-          ("peak RSS of wadup", rss / MIB, limit / MIB, a.workers, a.max_memory, RSS_MARGIN // MIB))
+    print("%-34s %.0f MiB (bound %.0f MiB = %d x %s + margin %d x %s idle + %d MiB)" %
+          ("peak RSS of wadup", rss / MIB, limit / MIB, a.workers, a.max_memory, a.workers, a.max_memory,
+           RSS_MARGIN // MIB))
     for k in ("contents", "processed", "byte-counter rows"):
         if k in stats:
             print("%-34s %d" % (k, stats[k]))

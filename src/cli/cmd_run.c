@@ -26,6 +26,9 @@ static void run_help(FILE *to) {
             "      --max-content-size B   larger contents are recorded as skipped (default 4G)\n"
             "      --timeout SECONDS      per module and content (default 60; 0 = none)\n"
             "      --max-memory BYTES     per module instance (default 1G)\n"
+            "      --max-idle-memory B    memory each worker's instances may keep between contents, all\n"
+            "                             modules together (default: --max-memory); the largest idle\n"
+            "                             instances over it are freed and instantiated afresh\n"
             "      --max-stack BYTES      native stack for guest code (default 8M)\n"
             "      --max-output BYTES     stdout/stderr captured per module and content (default 1M)\n"
             "      --strict               stop if a module cannot be loaded (default: skip it)\n"
@@ -51,14 +54,14 @@ static int parse_count(const char *s, unsigned *out) {
 
 int cli_run(int argc, char **argv) {
     enum { O_RESUME = 256, O_FORCE, O_DEPTH, O_CHILDREN, O_CSIZE, O_TIMEOUT, O_MEM, O_STACK, O_OUT, O_STRICT,
-           O_FOLLOW, O_CACHE };
+           O_FOLLOW, O_CACHE, O_IDLE };
     static const struct option opts[] = {
         {"modules", required_argument, 0, 'm'}, {"input", required_argument, 0, 'i'},
         {"output", required_argument, 0, 'o'}, {"threads", required_argument, 0, 't'},
         {"resume", no_argument, 0, O_RESUME}, {"force", no_argument, 0, O_FORCE},
         {"max-depth", required_argument, 0, O_DEPTH}, {"max-children", required_argument, 0, O_CHILDREN},
         {"max-content-size", required_argument, 0, O_CSIZE}, {"timeout", required_argument, 0, O_TIMEOUT},
-        {"max-memory", required_argument, 0, O_MEM}, {"max-stack", required_argument, 0, O_STACK},
+        {"max-memory", required_argument, 0, O_MEM}, {"max-idle-memory", required_argument, 0, O_IDLE}, {"max-stack", required_argument, 0, O_STACK},
         {"max-output", required_argument, 0, O_OUT}, {"strict", no_argument, 0, O_STRICT},
         {"follow-symlinks", no_argument, 0, O_FOLLOW}, {"cache-dir", required_argument, 0, O_CACHE},
         CLI_COMPILE_OPTIONS, {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
@@ -90,6 +93,10 @@ int cli_run(int argc, char **argv) {
         case O_TIMEOUT: if (cli_parse_seconds(optarg, &o.limits.timeout_ms)) { cli_error("invalid --timeout '%s'", optarg); goto out; } break;
         case O_MEM:
             if (cli_parse_size(optarg, &o.limits.max_memory) || o.limits.max_memory == 0) { cli_error("invalid --max-memory '%s'", optarg); goto out; }
+            break;
+        case O_IDLE:
+            if (cli_parse_size(optarg, &o.max_idle_memory)) { cli_error("invalid --max-idle-memory '%s'", optarg); goto out; }
+            o.idle_memory_set = true;
             break;
         case O_STACK:
             if (cli_parse_size(optarg, &o.limits.max_stack) || o.limits.max_stack < 65536 || o.limits.max_stack > ((uint64_t)1 << 32)) {

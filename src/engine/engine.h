@@ -139,6 +139,13 @@ eng_slot_t *eng_slot_new(eng_module_t *m, const eng_limits_t *limits);
 void eng_slot_free(eng_slot_t *s);
 /* eng_slot_schema: the tables the module has defined so far. */
 const meta_schema_t *eng_slot_schema(const eng_slot_t *s);
+/* eng_slot_idle_bytes: what the slot's instance holds between calls and
+ * counts toward --max-memory (its linear memory, the definitions charged to
+ * it), or 0 when the slot has no instance. */
+uint64_t eng_slot_idle_bytes(const eng_slot_t *s);
+/* eng_slot_release: free the slot's instance and everything it holds; the
+ * slot's next eng_run instantiates the module afresh. */
+void eng_slot_release(eng_slot_t *s);
 /* eng_run: run the slot's module on one content. Never fails as a call:
  * every problem is described in *r (initialised by eng_run). */
 void eng_run(eng_slot_t *s, const eng_content_t *c, eng_result_t *r);

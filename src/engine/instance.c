@@ -541,6 +541,13 @@ void eng_slot_free(eng_slot_t *s) {
 
 const meta_schema_t *eng_slot_schema(const eng_slot_t *s) { return s->schema; }
 
+uint64_t eng_slot_idle_bytes(const eng_slot_t *s) { return s->instance ? s->instance->budget.used : 0; }
+
+void eng_slot_release(eng_slot_t *s) {
+    eng_instance_free(s->instance);
+    s->instance = NULL;
+}
+
 void eng_run(eng_slot_t *s, const eng_content_t *c, eng_result_t *r) {
     eng_result_init(r);
     if (!s->module->object) {

@@ -125,6 +125,7 @@ void run_report_merge(run_report_t *rep, const run_module_stats_t *stats, size_t
         t->runs += s->runs;
         t->failures += s->failures;
         t->total_ms += s->total_ms;
+        t->idle_released += s->idle_released;
         for (size_t k = 0; k < s->nkinds; k++) {
             size_t i = 0;
             while (i < t->nkinds && strcmp(t->kinds[i], s->kinds[k]) != 0) i++;
@@ -151,6 +152,9 @@ void run_report_summary(run_report_t *rep, size_t skipped_inputs, const char *ou
                 (unsigned long long)t->failures, t->total_ms / 1000.0);
         for (size_t k = 0; k < t->nkinds; k++)
             fprintf(stderr, "%s%s=%llu", k ? ", " : "", t->kinds[k], (unsigned long long)t->kind_counts[k]);
+        if (t->idle_released)
+            fprintf(stderr, "%sinstance freed between contents (--max-idle-memory) %llu times", t->nkinds ? "; " : "",
+                    (unsigned long long)t->idle_released);
         fputc('\n', stderr);
     }
     fprintf(stderr, "wadup: results in %s\n", output);

@@ -18,6 +18,7 @@ typedef struct run_module_stats {
     const char *kinds[RUN_STATS_KINDS]; /* static error-kind strings */
     uint64_t kind_counts[RUN_STATS_KINDS];
     size_t nkinds;
+    uint64_t idle_released;             /* instances freed for --max-idle-memory */
 } run_module_stats_t;
 
 void run_stats_add(run_module_stats_t *s, const eng_result_t *r);

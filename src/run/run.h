@@ -29,6 +29,10 @@ typedef struct run_options {
     unsigned max_children;       /* per content, all modules together */
     uint64_t max_content_size;
     eng_limits_t limits;
+    uint64_t max_idle_memory;    /* per worker: bytes its idle instances may keep between
+                                  * contents, all modules together; the default is
+                                  * limits.max_memory (see run_idle_budget) */
+    bool idle_memory_set;        /* max_idle_memory was given */
     bool strict;                 /* a module that cannot be loaded is fatal */
     bool resume, force;
     bool follow_symlinks;

@@ -221,6 +221,36 @@ static void run_note_failure(buf_t *errors, const char *module, const eng_result
     buf_printf(errors, "%s%s: %s: %.300s", errors->len ? "; " : "", module, res->error_kind, res->error ? res->error : "");
 }
 
+/* run_idle_budget: the bytes one worker's instances may keep between
+ * contents, all its modules together (--max-idle-memory, by default
+ * --max-memory). */
+static uint64_t run_idle_budget(const run_options_t *o) {
+    return o->idle_memory_set ? o->max_idle_memory : o->limits.max_memory;
+}
+
+/* run_trim_idle: after a call, free the worker's largest idle instances
+ * until what they keep between contents fits the idle budget. A worker
+ * then holds at most one running instance (within --max-memory) plus the
+ * budget, whatever the number of modules; a freed module is instantiated
+ * afresh for its next content (the summary counts how often). */
+static void run_trim_idle(run_worker_t *w) {
+    const run_t *r = w->run;
+    uint64_t budget = run_idle_budget(r->opt), total = 0;
+    for (size_t m = 0; m < r->nmodules; m++) total += eng_slot_idle_bytes(w->slots[m]);
+    while (total > budget) {
+        size_t largest = 0;
+        uint64_t most = 0;
+        for (size_t m = 0; m < r->nmodules; m++) {
+            uint64_t b = eng_slot_idle_bytes(w->slots[m]);
+            if (b > most) { most = b; largest = m; }
+        }
+        if (!most) break;
+        eng_slot_release(w->slots[largest]);
+        w->stats[largest].idle_released++;
+        total -= most;
+    }
+}
+
 /* run_module: one module on the content, with the run-wide table check. */
 static void run_module(run_worker_t *w, size_t m, const eng_content_t *ec, store_run_t *out) {
     run_t *r = w->run;
@@ -242,6 +272,7 @@ static void run_module(run_worker_t *w, size_t m, const eng_content_t *ec, store
         }
     }
     run_stats_add(&w->stats[m], &out->result);
+    run_trim_idle(w);
 }
 
 typedef struct run_hash_job {

@@ -357,6 +357,7 @@ HOSTILE_CHECKS = {
     "invalid-conversion": _fails_with("invalid_conversion"),
     "json-tree-bomb": _fails_with("metadata_error", in_error=("/metadata/bomb.json: not parsed: parsing it needs more than",)),
     "memory-bomb": _fails_with("memory_limit", exit_code=1),
+    "memory-hoarder": _succeeds,
     "metadata-bomb": _check_metadata_bomb,
     # under load the deadline may come while it still writes (test_hostile checks the parse case)
     "metadata-slow": _fails_with("timeout"),

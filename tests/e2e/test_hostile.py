@@ -166,11 +166,17 @@ class TestTime(HostileTestCase):
     def test_metadata_parsing_stops_at_the_deadline(self):
         # 300 MiB of metadata closed at once: parsing it in fd_close is
         # host work, bounded by the call's deadline.
-        r, m = self.wadup_test("metadata-slow", "--timeout", "1", "--max-memory", "2G")
-        self.assertEqual(r["error_kind"], "timeout", r["error"])
+        # On a loaded machine (or under ASan) the deadline can come while the
+        # module still writes the file; then the call is tried once more with
+        # twice the time, which writing needs only a fraction of.
+        for timeout in (1, 2):
+            r, m = self.wadup_test("metadata-slow", "--timeout", str(timeout), "--max-memory", "2G")
+            self.assertEqual(r["error_kind"], "timeout", r["error"])
+            if "not parsed" in r["error"]:
+                break
         self.assertIn("/metadata/slow.json: not parsed: the call's time limit ran out", r["error"])
-        self.assertLess(r["duration_ms"], (1 + CALL_MARGIN_S) * 1000)
-        self.assertLess(m.seconds, 1 + MARGIN_S)
+        self.assertLess(r["duration_ms"], (timeout + CALL_MARGIN_S) * 1000)
+        self.assertLess(m.seconds, timeout + MARGIN_S)
         con, run = self.run_with_good("metadata-slow", 2, "--timeout", "1", "--max-memory", "2G", "-t", "1")
         self.assertEqual(self.kinds(con, "metadata-slow"), [("timeout", 2)])
         # the module's 300 MiB file, and what a second of parsing builds
@@ -222,6 +228,56 @@ class TestMemory(HostileTestCase):
         # whichever limit comes first: the instance's memory or the run-wide cap on columns
         self.assertTrue("left under the memory limit" in msg or "run-wide cap on metadata columns" in msg, msg)
         self.assertLess(m.max_rss, rss_bound(150 * MIB))
+
+
+class TestIdleMemory(HostileTestCase):
+    """What reused instances keep between contents is bounded per worker."""
+    MODULES = ["memory-hoarder"]
+    COPIES = 8
+
+    def hoard(self, *extra):
+        """8 copies of memory-hoarder (each keeping up to 48 MiB) and
+        byte-counter over 6 inputs, one worker: (connection, measurement)."""
+        mods = os.path.join(self.tmp, "modules")
+        shutil.rmtree(mods, ignore_errors=True)
+        os.makedirs(mods)
+        for i in range(self.COPIES):
+            shutil.copy(hostile("memory-hoarder"), os.path.join(mods, "hoarder-%d.wasm" % i))
+        shutil.copy(os.path.join(EXAMPLES, "byte-counter.wasm"), os.path.join(mods, "byte-counter.wasm"))
+        db = os.path.join(self.tmp, "results.db")
+        if os.path.exists(db):
+            os.remove(db)
+        inputs = os.path.join(self.tmp, "input")
+        if not os.path.isdir(inputs):
+            self.inputs(6)
+        m = measure(["run", "--modules", mods, "--input", inputs, "-o", db, "-t", "1", "--max-memory", "64M", *extra])
+        self.check_clean(m)
+        self.assertEqual(m.returncode, 0, m.stderr)
+        con = sqlite3.connect(db)
+        self.addCleanup(con.close)
+        failed = con.execute("SELECT count(*) FROM module_runs WHERE status != 'success'").fetchone()[0]
+        self.assertEqual(failed, 0)
+        self.assertEqual(con.execute("SELECT count(*) FROM module_runs").fetchone()[0], 6 * (self.COPIES + 1))
+        return con, m
+
+    def test_idle_instances_are_bounded_by_default(self):
+        # default --max-idle-memory = --max-memory (64M): one running
+        # instance (<= 64 MiB) plus at most 64 MiB kept by the idle ones
+        con, m = self.hoard()
+        self.assertIn("instance freed between contents (--max-idle-memory)", m.stderr)
+        self.assertLess(m.max_rss, rss_bound(200 * MIB))
+
+    def test_a_larger_idle_budget_keeps_instances(self):
+        con, m = self.hoard("--max-idle-memory", "1G")
+        self.assertNotIn("instance freed between contents", m.stderr)
+        if not ASAN:
+            # 8 instances of about 48 MiB each stayed alive: what the default bound prevents
+            self.assertGreater(m.max_rss, 300 * MIB)
+
+    def test_invalid_idle_budget_is_a_usage_error(self):
+        m = measure(["run", "--modules", self.tmp, "--input", self.sample, "--max-idle-memory", "lots"])
+        self.assertEqual(m.returncode, 2)
+        self.assertIn("invalid --max-idle-memory 'lots'", m.stderr)
 
 
 class TestIsolation(HostileTestCase):
