@@ -1,10 +1,13 @@
 /* aot.h — ahead-of-time compilation of modules and the compiled-object cache.
  *
- * A module is translated by wasm2c and compiled by the system C compiler
- * into a shared object, which is cached under
+ * A module is translated by wasm2c, its C split into translation units
+ * compiled in parallel by the system C compiler and linked into a shared
+ * object (aot_build.h), which is cached under
  *   <cache dir>/<key>.so
- * where key = SHA-256 of (wadup's AOT ABI version, compiler identity and
- * flags, wasm2c version, and every non-custom section of the module). Custom
+ * where key = SHA-256 of (wadup's AOT ABI version, compiler identity,
+ * wasm2c version, the pipeline's version, flags and split parameters, and
+ * every non-custom section of the module). The number of parallel jobs
+ * does not change the object and is not in the key. Custom
  * sections (embedded files, names) do not change the key, so modules that
  * differ only in embedded files share one object. Objects are written to a
  * temporary file and renamed into place, so concurrent wadup processes never
@@ -31,7 +34,9 @@
 typedef struct aot_limits {
     uint64_t timeout_ms;  /* wall clock for translating + compiling one module (--compile-timeout);
                              also RLIMIT_CPU, in whole seconds, of each tool process */
-    uint64_t memory;      /* RLIMIT_AS of each tool process: wasm2c, cc, cc1, as, ld (--compile-memory) */
+    uint64_t memory;      /* RLIMIT_AS of each tool process: wasm2c, cc, cc1, as, ld (--compile-memory);
+                             per process, so N parallel jobs may use up to N times this at once */
+    unsigned jobs;        /* compiler processes at a time (-j, --compile-jobs); 0 = one per CPU */
 } aot_limits_t;
 
 /* Defaults, with a large margin over the largest real module (the CPython
@@ -51,6 +56,7 @@ typedef struct aot_config {
     char *cc;             /* C compiler command ($WADUP_CC, default "cc") */
     char *identity;       /* compiler + wasm2c versions, flags, ABI */
     bool quiet;           /* no progress lines on stderr */
+    unsigned module_index, module_count; /* "[index/count]" in progress lines when count > 1 */
     aot_limits_t limits;  /* for compiling (not part of the cache key) */
 } aot_config_t;
 

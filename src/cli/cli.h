@@ -26,10 +26,13 @@ int cli_parse_size(const char *s, uint64_t *out);
 int cli_parse_seconds(const char *s, uint64_t *ms);
 /* --compile-timeout S and --compile-memory B, shared by run, test and
  * compile (getopt_long values, and their entries for the option table). */
-enum { CLI_O_COMPILE_TIMEOUT = 0x1000, CLI_O_COMPILE_MEMORY };
+enum { CLI_O_COMPILE_TIMEOUT = 0x1000, CLI_O_COMPILE_MEMORY, CLI_O_COMPILE_JOBS };
 #define CLI_COMPILE_OPTIONS                                                   \
     {"compile-timeout", required_argument, 0, CLI_O_COMPILE_TIMEOUT},         \
     {"compile-memory", required_argument, 0, CLI_O_COMPILE_MEMORY}
+/* --compile-jobs N (parallel compiler processes per module; 0 = one per
+ * CPU), for run and test; `wadup compile` calls it -j. */
+#define CLI_COMPILE_JOBS_OPTION {"compile-jobs", required_argument, 0, CLI_O_COMPILE_JOBS}
 /* cli_compile_limit: apply option `opt` (CLI_O_COMPILE_*) with argument
  * `arg` to *l (0 = no limit). Returns 0, or CLI_USAGE after an error
  * message. */

@@ -1,6 +1,7 @@
 /* cmd_compile.c — `wadup compile`: compile modules to native code ahead of
  * time so later runs start at once. Arguments are .wasm files or
- * directories (their *.wasm files, sorted, not recursive). Also owns the
+ * directories (their *.wasm files, sorted, not recursive), compiled one
+ * after the other, each with -j compiler processes. Also owns the
  * compile-limit options that run, test and compile share. */
 #include <dirent.h>
 #include <getopt.h>
@@ -12,7 +13,22 @@
 
 #include "cli/cli.h"
 
+/* parse_jobs: "0" (one per CPU) to "256". Returns 0 or -1. */
+static int parse_jobs(const char *arg, unsigned *jobs) {
+    char *end;
+    if (*arg < '0' || *arg > '9') return -1;
+    unsigned long v = strtoul(arg, &end, 10);
+    if (*end || v > 256) return -1;
+    *jobs = (unsigned)v;
+    return 0;
+}
+
 int cli_compile_limit(int opt, const char *arg, aot_limits_t *l) {
+    if (opt == CLI_O_COMPILE_JOBS) {
+        if (parse_jobs(arg, &l->jobs) != 0)
+            return cli_error("invalid -j/--compile-jobs '%s' (0 = one per CPU, up to 256)", arg);
+        return 0;
+    }
     if (opt == CLI_O_COMPILE_TIMEOUT) {
         if (cli_parse_seconds(arg, &l->timeout_ms) != 0)
             return cli_error("invalid --compile-timeout '%s' (seconds; 0 = none)", arg);
@@ -25,7 +41,8 @@ int cli_compile_limit(int opt, const char *arg, aot_limits_t *l) {
 
 /* compile_one: open and compile one module; prints "name<TAB>compiled|cached
  * <TAB>key" on stdout, or why it failed on stderr. Returns 0 or -1. */
-static int compile_one(const aot_config_t *cfg, const char *path) {
+static int compile_one(aot_config_t *cfg, const char *path) {
+    cfg->module_index++;
     eng_module_t *m;
     eng_error_t err = {0};
     if (eng_module_open(path, &m, &err) != 0) {
@@ -50,7 +67,7 @@ static int compare_names(const void *a, const void *b) {
 }
 
 /* compile_dir: every *.wasm directly in dir, in sorted order. */
-static int compile_dir(const aot_config_t *cfg, const char *dir) {
+static int compile_dir(aot_config_t *cfg, const char *dir) {
     DIR *d = opendir(dir);
     if (!d) { cli_error("cannot open %s: %m", dir); return -1; }
     char **names = NULL;
@@ -74,6 +91,7 @@ static int compile_dir(const aot_config_t *cfg, const char *dir) {
     closedir(d);
     if (rc != 0) cli_error("out of memory listing %s", dir);
     if (n) qsort(names, n, sizeof *names, compare_names);
+    if (n) cfg->module_count += (unsigned)n - 1;  /* the directory was counted as one */
     for (size_t i = 0; i < n; i++) {
         if (compile_one(cfg, names[i]) != 0) rc = -1;
         free(names[i]);
@@ -85,25 +103,29 @@ static int compile_dir(const aot_config_t *cfg, const char *dir) {
 
 int cli_compile(int argc, char **argv) {
     static const struct option opts[] = {{"cache-dir", required_argument, 0, 'c'}, {"quiet", no_argument, 0, 'q'},
-                                         CLI_COMPILE_OPTIONS, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+                                         {"jobs", required_argument, 0, 'j'}, CLI_COMPILE_OPTIONS,
+                                         CLI_COMPILE_JOBS_OPTION, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     const char *cache_dir = NULL;
     bool quiet = false;
     aot_limits_t limits = aot_default_limits();
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "qhj:", opts, NULL)) != -1) {
         if (c == 'c') cache_dir = optarg;
         else if (c == 'q') quiet = true;
-        else if (c == CLI_O_COMPILE_TIMEOUT || c == CLI_O_COMPILE_MEMORY) {
-            if (cli_compile_limit(c, optarg, &limits) != 0) return CLI_USAGE;
+        else if (c == CLI_O_COMPILE_TIMEOUT || c == CLI_O_COMPILE_MEMORY || c == CLI_O_COMPILE_JOBS || c == 'j') {
+            if (cli_compile_limit(c == 'j' ? CLI_O_COMPILE_JOBS : c, optarg, &limits) != 0) return CLI_USAGE;
         } else {
             fprintf(c == 'h' ? stdout : stderr,
-                    "usage: wadup compile [--cache-dir DIR] [-q] [--compile-timeout S] [--compile-memory B]\n"
+                    "usage: wadup compile [--cache-dir DIR] [-q] [-j N] [--compile-timeout S] [--compile-memory B]\n"
                     "                     MODULE.wasm|DIR...\n"
                     "Compiles each module to native code into the cache; prints name, compiled|cached, key.\n"
+                    "A module's generated C is split into translation units compiled in parallel.\n"
+                    "  -j, --jobs N          compiler processes at a time (default 0: one per CPU)\n"
                     "  --compile-timeout S   wall-clock limit for translating and compiling one module, also\n"
                     "                        each tool's CPU-time limit (default %llu; 0 = none)\n"
-                    "  --compile-memory B    address space of each tool process (default %lluG; 0 = none)\n",
+                    "  --compile-memory B    address space of each tool process, so of each parallel job\n"
+                    "                        (default %lluG; 0 = none)\n",
                     (unsigned long long)(AOT_DEFAULT_COMPILE_TIMEOUT_MS / 1000),
                     (unsigned long long)(AOT_DEFAULT_COMPILE_MEMORY >> 30));
             return c == 'h' ? CLI_OK : CLI_USAGE;
@@ -119,6 +141,7 @@ int cli_compile(int argc, char **argv) {
     }
     cfg.quiet = quiet;
     cfg.limits = limits;
+    cfg.module_count = (unsigned)(argc - optind);
     int failed = 0;
     for (int i = optind; i < argc; i++) {
         struct stat st;

@@ -38,6 +38,7 @@ static void run_help(FILE *to) {
             "                             each tool's CPU-time limit (default %llu; 0 = none); a module over\n"
             "                             it fails with compile_error\n"
             "      --compile-memory B     address space of each compiler process (default %lluG; 0 = none)\n"
+            "      --compile-jobs N       compiler processes at a time per module (default: one per CPU)\n"
             "  -q, --quiet                no progress and no summary on stderr\n",
             RUN_DEFAULT_MAX_DEPTH, RUN_DEFAULT_MAX_CHILDREN,
             (unsigned long long)(AOT_DEFAULT_COMPILE_TIMEOUT_MS / 1000),
@@ -64,7 +65,7 @@ int cli_run(int argc, char **argv) {
         {"max-memory", required_argument, 0, O_MEM}, {"max-idle-memory", required_argument, 0, O_IDLE}, {"max-stack", required_argument, 0, O_STACK},
         {"max-output", required_argument, 0, O_OUT}, {"strict", no_argument, 0, O_STRICT},
         {"follow-symlinks", no_argument, 0, O_FOLLOW}, {"cache-dir", required_argument, 0, O_CACHE},
-        CLI_COMPILE_OPTIONS, {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        CLI_COMPILE_OPTIONS, CLI_COMPILE_JOBS_OPTION, {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     run_options_t o;
     run_options_default(&o);
     const char **inputs = calloc((size_t)argc + 1, sizeof *inputs);
@@ -112,6 +113,7 @@ int cli_run(int argc, char **argv) {
         case O_FOLLOW: o.follow_symlinks = true; break;
         case O_CACHE: o.cache_dir = optarg; break;
         case CLI_O_COMPILE_TIMEOUT:
+        case CLI_O_COMPILE_JOBS:
         case CLI_O_COMPILE_MEMORY: if (cli_compile_limit(c, optarg, &compile_limits)) goto out; break;
         case 'q': o.quiet = true; break;
         case 'h': run_help(stdout); status = CLI_OK; goto out;

@@ -35,6 +35,7 @@ static void test_help(FILE *to) {
             "      --compile-timeout S  wall-clock limit for translating and compiling the module, also each\n"
             "                           tool's CPU-time limit (default %llu; 0 = none)\n"
             "      --compile-memory B   address space of each compiler process (default %lluG; 0 = none)\n"
+            "      --compile-jobs N     compiler processes at a time (default: one per CPU)\n"
             "  -q, --quiet              no progress messages on stderr\n",
             (unsigned long long)(AOT_DEFAULT_COMPILE_TIMEOUT_MS / 1000),
             (unsigned long long)(AOT_DEFAULT_COMPILE_MEMORY >> 30));
@@ -59,7 +60,7 @@ int cli_test(int argc, char **argv) {
         {"filename", required_argument, 0, 'f'}, {"timeout", required_argument, 0, 't'},
         {"max-memory", required_argument, 0, 'M'}, {"max-stack", required_argument, 0, 'S'},
         {"max-output", required_argument, 0, 'O'}, {"cache-dir", required_argument, 0, 'c'},
-        CLI_COMPILE_OPTIONS, {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        CLI_COMPILE_OPTIONS, CLI_COMPILE_JOBS_OPTION, {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     const char *module_path = NULL, *sample_path = NULL, *filename = NULL, *cache_dir = NULL;
     bool quiet = false;
     test_job_t job;
@@ -93,6 +94,7 @@ int cli_test(int argc, char **argv) {
             job.limits.max_output = (size_t)v;
             break;
         case CLI_O_COMPILE_TIMEOUT:
+        case CLI_O_COMPILE_JOBS:
         case CLI_O_COMPILE_MEMORY:
             if (cli_compile_limit(c, optarg, &compile_limits)) return CLI_USAGE;
             break;

@@ -212,6 +212,8 @@ typedef struct spawn_watch {
     double start, deadline;        /* deadline 0 = none */
     bool exited;                   /* the child has exited (not yet reaped) */
     bool killed_at_deadline;
+    const atomic_bool *cancel;     /* NULL or the caller's cancel flag */
+    bool killed_by_cancel;
     double exited_at;
 } spawn_watch_t;
 
@@ -274,9 +276,11 @@ static void spawn_watch(spawn_watch_t *w) {
         if (!w->exited) spawn_check_exit(w, false);
         double now = spawn_now();
         if (w->exited && (w->fd < 0 || now >= w->exited_at + SPAWN_DRAIN_MS / 1000.0)) return;
-        if (!w->exited && w->deadline > 0 && now >= w->deadline) {
+        bool cancelled = !w->exited && w->cancel && atomic_load(w->cancel);
+        if (!w->exited && (cancelled || (w->deadline > 0 && now >= w->deadline))) {
             kill(-w->pid, SIGKILL);
-            w->killed_at_deadline = true;
+            if (cancelled) w->killed_by_cancel = true;
+            else w->killed_at_deadline = true;
             spawn_check_exit(w, true);  /* SIGKILL cannot be ignored: this returns soon */
             if (w->fd < 0) return;
             continue;
@@ -313,7 +317,8 @@ static void spawn_classify(const spawn_watch_t *w, size_t from, int status, cons
     bool cpu_spent = lim->cpu_seconds > 0 && res->cpu_seconds >= (double)lim->cpu_seconds;
     res->outcome = WIFEXITED(status) ? SPAWN_EXITED : SPAWN_SIGNALED;
     res->status = WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status);
-    if (w->killed_at_deadline && failed) res->outcome = SPAWN_WALL_LIMIT;
+    if (w->killed_by_cancel && failed) res->outcome = SPAWN_CANCELLED;
+    else if (w->killed_at_deadline && failed) res->outcome = SPAWN_WALL_LIMIT;
     else if (WIFSIGNALED(status) && (WTERMSIG(status) == SIGXCPU || (WTERMSIG(status) == SIGKILL && cpu_spent)))
         res->outcome = SPAWN_CPU_LIMIT;
     else if (failed && spawn_said(w, from, "CPU time limit exceeded"))  /* gcc: "... signal terminated program cc1" */
@@ -342,6 +347,11 @@ static void spawn_finish(spawn_watch_t *w, size_t from, int child_errno, bool ex
 
 int spawn_run(char *const argv[], char *const envp[], const spawn_limits_t *lim, buf_t *out, size_t cap,
               spawn_result_t *res) {
+    return spawn_run_cancellable(argv, envp, lim, NULL, out, cap, res);
+}
+
+int spawn_run_cancellable(char *const argv[], char *const envp[], const spawn_limits_t *lim, const atomic_bool *cancel,
+                          buf_t *out, size_t cap, spawn_result_t *res) {
     memset(res, 0, sizeof *res);
     spawn_prep_t p;
     spawn_watch_t w;
@@ -350,6 +360,7 @@ int spawn_run(char *const argv[], char *const envp[], const spawn_limits_t *lim,
     w.deadline = lim->wall_ms ? w.start + (double)lim->wall_ms / 1000.0 : 0;
     w.out = out;
     w.cap = cap;
+    w.cancel = cancel;
     w.fd = -1;
     pid_t pid = -1;
     if (spawn_prepare(&p, argv, envp, lim) == 0) pid = fork();
@@ -391,5 +402,6 @@ void spawn_outcome_text(const spawn_result_t *res, char *text, size_t len) {
     case SPAWN_CPU_LIMIT: snprintf(text, len, "stopped at the CPU time limit (%.1f s of CPU)", res->cpu_seconds); break;
     case SPAWN_MEMORY_LIMIT: snprintf(text, len, "ran out of memory"); break;
     case SPAWN_NOT_STARTED: snprintf(text, len, "could not be started: %s", strerror(res->status)); break;
+    case SPAWN_CANCELLED: snprintf(text, len, "cancelled after %.1f s", res->wall_seconds); break;
     }
 }

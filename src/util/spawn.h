@@ -11,6 +11,7 @@
  * multi-threaded process. */
 #ifndef WADUP_UTIL_SPAWN_H
 #define WADUP_UTIL_SPAWN_H
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -38,6 +39,7 @@ typedef enum spawn_outcome {
     SPAWN_CPU_LIMIT,     /* it or a child went over RLIMIT_CPU (SIGXCPU, or SIGKILL at the hard limit) */
     SPAWN_MEMORY_LIMIT,  /* it or a child reported it could not allocate memory */
     SPAWN_NOT_STARTED,   /* could not be started; status = errno */
+    SPAWN_CANCELLED,     /* spawn_run_cancellable: still running when *cancel was set: killed */
 } spawn_outcome_t;
 
 typedef struct spawn_result {
@@ -54,6 +56,12 @@ typedef struct spawn_result {
  * 0, else -1. */
 int spawn_run(char *const argv[], char *const envp[], const spawn_limits_t *lim, buf_t *out, size_t cap,
               spawn_result_t *res);
+
+/* spawn_run_cancellable: spawn_run that also kills the program's group
+ * when another thread sets *cancel (looked at every 100 ms; outcome
+ * SPAWN_CANCELLED). cancel NULL = spawn_run. */
+int spawn_run_cancellable(char *const argv[], char *const envp[], const spawn_limits_t *lim, const atomic_bool *cancel,
+                          buf_t *out, size_t cap, spawn_result_t *res);
 
 /* spawn_outcome_text: "exited with status 1", "killed by signal 11
  * (Segmentation fault)", "killed at the wall-clock limit", ... for
