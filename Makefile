@@ -204,5 +204,37 @@ build/examples/rust-%.wasm: examples/rust-%/Cargo.toml examples/rust-%/src/lib.r
 
 build/examples/rust-sqlite-parser.wasm: $(GUEST_LIBS_STAMP)
 
-examples: $(ABI_WASM) $(RUST_WASM)
+# tests/guest/rust: plain Rust std programs (no crates), built by rustc alone
+RUST_STD_WASM = build/tests/guest/rust/std_fs.wasm
+build/tests/guest/rust/%.wasm: tests/guest/rust/%.rs
+	@mkdir -p $(dir $@)
+	/usr/bin/rustc --target wasm32-wasi -O -C strip=debuginfo -o $@ $<
+
+examples: $(ABI_WASM) $(RUST_WASM) $(RUST_STD_WASM)
 # --- ABI test guests and Rust modules (end)
+
+# --- Go modules (begin)
+# Go modules (examples/go-*, guest/go, docs/writing-modules-go.md): built
+# offline by Debian's golang-1.23 (bookworm-backports) for GOOS=wasip1
+# GOARCH=wasm with guest/go/build-module.sh; the SDK is reached through a
+# `replace` directive. Go 1.23 builds WASI commands (a fresh instance per
+# content). Also the runtime checks of tests/e2e/test_go.py and the module
+# of bench/lang_overhead.py.
+GO_EXAMPLES = go-tar-extractor go-elf-info go-image-info
+GO_WASM     = $(GO_EXAMPLES:%=build/examples/%.wasm) build/tests/guest/go/runtime-check.wasm
+GO_SDK_SRC  = guest/go/go.mod $(wildcard guest/go/*.go) guest/go/build-module.sh
+.PHONY: go-examples
+go-examples: $(GO_WASM)
+
+build/examples/go-%.wasm: examples/go-%/go.mod examples/go-%/main.go $(GO_SDK_SRC)
+	guest/go/build-module.sh examples/go-$* $@
+
+build/tests/guest/go/runtime-check.wasm: $(wildcard guest/go/testdata/runtime-check/*) $(GO_SDK_SRC)
+	guest/go/build-module.sh guest/go/testdata/runtime-check $@
+
+build/bench/go-byte-counter.wasm: bench/go-byte-counter/go.mod bench/go-byte-counter/main.go $(GO_SDK_SRC)
+	guest/go/build-module.sh bench/go-byte-counter $@
+
+examples: $(GO_WASM)
+bench-bins: build/bench/go-byte-counter.wasm
+# --- Go modules (end)

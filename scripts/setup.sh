@@ -3,7 +3,8 @@
 #
 # Host side: a C compiler, wabt (wasm2c), jansson, Nettle (SHA-256), SQLite, Node.js.
 # Guest side: clang-19/lld-19 from bookworm-backports, wasi-libc and the wasm32
-# compiler-rt builtins. Source packages (deb-src) are enabled for the guest C
+# compiler-rt builtins; Go 1.23 (golang-1.23-go) from bookworm-backports for Go
+# modules. Source packages (deb-src) are enabled for the guest C
 # libraries that later build steps compile for wasm32-wasi.
 #
 # Mirror addresses are never written into the repository: the backports and
@@ -18,6 +19,9 @@ GUEST_PACKAGES="clang-19 lld-19 llvm-19 wasi-libc libclang-rt-19-dev-wasm32 tcl8
 # Rust modules (docs/writing-modules-rust.md): Debian's rustc/cargo 1.63, the
 # wasm32-wasi std, and the crates the Rust examples use, offline.
 RUST_PACKAGES="rustc cargo libstd-rust-dev-wasm32 librust-zip-dev librust-rusqlite-dev librust-libsqlite3-sys-dev"
+# Go modules (docs/writing-modules-go.md): Go 1.23 from bookworm-backports
+# (the backports entry below), for GOOS=wasip1 GOARCH=wasm, at /usr/lib/go-1.23.
+GO_PACKAGES="golang-1.23-go"
 
 # derive_sources: print a deb822 stanza for bookworm-backports (deb + deb-src)
 # and deb-src for bookworm itself, using the URI of the existing Debian entry.
@@ -57,7 +61,7 @@ if [ ! -f "$target" ] || [ "$(cat "$target")" != "$wanted" ]; then
 fi
 
 missing=""
-for p in $HOST_PACKAGES $GUEST_PACKAGES $RUST_PACKAGES; do
+for p in $HOST_PACKAGES $GUEST_PACKAGES $RUST_PACKAGES $GO_PACKAGES; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
 if [ -n "$missing" ] || [ "${need_update:-0}" = 1 ]; then
