@@ -203,5 +203,26 @@ class RustSqliteParserTests(RustTestCase):
                          [40, 53, 406, 12288])
 
 
+class RustStdTests(RustTestCase):
+    """A plain Rust std program (tests/guest/rust/std_fs.rs, no crates) using
+    std::fs as real code does, through `wadup exec --dir`: reading a
+    directory (Rust's std opens it with file rights: issue 8), files, seek,
+    rename, copy, hard links, escapes refused, remove_dir_all."""
+
+    STD_FS = REPO_ROOT / "build" / "tests" / "guest" / "rust" / "std_fs.wasm"
+
+    def test_std_fs_under_exec(self):
+        host = Path(tempfile.mkdtemp(dir=_WORK))
+        (host / "sub").mkdir()
+        (host / "hello.txt").write_text("hello from the host\n")
+        proc = self.wadup("exec", "--dir", "%s::/work" % host, self.STD_FS)
+        lines = proc.stdout.splitlines()
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertGreaterEqual(len(lines), 18)
+        self.assertEqual([l for l in lines if not l.startswith("ok ")], [])
+        # writes stayed in the sandbox
+        self.assertEqual(sorted(p.name for p in host.iterdir()), ["hello.txt", "sub"])
+
+
 if __name__ == "__main__":
     unittest.main()
