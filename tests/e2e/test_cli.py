@@ -29,6 +29,10 @@ import tempfile
 import time
 import unittest
 from pathlib import Path
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import e2e_support  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BUILD = REPO_ROOT / "build"
@@ -54,19 +58,7 @@ KEY_RE = re.compile(r"^[0-9a-f]{64}$")
 ONE_MIB = 1024 * 1024
 
 
-def _resolve_binary():
-    value = os.environ.get("WADUP")
-    if not value:
-        return BUILD / "wadup"
-    path = Path(value)
-    if path.is_absolute():
-        return path
-    if (Path.cwd() / path).exists():
-        return (Path.cwd() / path).resolve()
-    return REPO_ROOT / path
-
-
-WADUP = _resolve_binary()
+WADUP = e2e_support.resolve_wadup()
 CACHE_DIR = None   # set in setUpModule
 _OWN_CACHE = None  # the temporary cache this run created (removed at the end)
 _WORK_DIR = None   # scratch directory for samples and module copies

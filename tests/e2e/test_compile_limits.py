@@ -23,6 +23,10 @@ import tempfile
 import time
 import unittest
 from pathlib import Path
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import e2e_support  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BUILD = REPO_ROOT / "build"
@@ -44,18 +48,6 @@ BOMB_OPS, BOMB_LOCALS = 20000, 2000
 SANITIZER_MARKERS = ("AddressSanitizer", "runtime error:", "LeakSanitizer")
 
 
-def _resolve_binary():
-    value = os.environ.get("WADUP")
-    if not value:
-        return BUILD / "wadup"
-    path = Path(value)
-    if path.is_absolute():
-        return path
-    if (Path.cwd() / path).exists():
-        return (Path.cwd() / path).resolve()
-    return REPO_ROOT / path
-
-
 def _load_generator():
     spec = importlib.util.spec_from_file_location("compile_bomb", GENERATOR)
     mod = importlib.util.module_from_spec(spec)
@@ -63,7 +55,7 @@ def _load_generator():
     return mod
 
 
-WADUP = _resolve_binary()
+WADUP = e2e_support.resolve_wadup()
 _WORK = None   # scratch directory of this module
 BOMB = None    # the generated compile bomb
 W2C_BAD = None # a module wasm2c rejects

@@ -20,6 +20,10 @@ import subprocess
 import tempfile
 import unittest
 from pathlib import Path
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import e2e_support  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BUILD = REPO_ROOT / "build"
@@ -30,16 +34,6 @@ TIMEOUT = 600
 SANITIZER_MARKERS = ("AddressSanitizer", "runtime error:", "LeakSanitizer")
 
 
-def _resolve_binary():
-    value = os.environ.get("WADUP")
-    if not value:
-        return BUILD / "wadup"
-    path = Path(value)
-    if path.is_absolute():
-        return path
-    return (Path.cwd() / path).resolve() if (Path.cwd() / path).exists() else REPO_ROOT / path
-
-
 def _generator():
     spec = importlib.util.spec_from_file_location("compile_bomb", GENERATOR)
     mod = importlib.util.module_from_spec(spec)
@@ -47,7 +41,7 @@ def _generator():
     return mod
 
 
-WADUP = _resolve_binary()
+WADUP = e2e_support.resolve_wadup()
 
 
 def injecting_module(marker):

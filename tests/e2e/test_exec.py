@@ -21,6 +21,10 @@ import tempfile
 import time
 import unittest
 from pathlib import Path
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import e2e_support  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BUILD = REPO_ROOT / "build"
@@ -33,19 +37,7 @@ SANITIZER_MARKERS = ("AddressSanitizer", "runtime error:", "LeakSanitizer")
 USAGE, TIMED_OUT, SETUP, CANNOT_RUN, NOT_FOUND, TRAP = 2, 124, 125, 126, 127, 134
 
 
-def _resolve_binary():
-    value = os.environ.get("WADUP")
-    if not value:
-        return BUILD / "wadup"
-    path = Path(value)
-    if path.is_absolute():
-        return path
-    if (Path.cwd() / path).exists():
-        return (Path.cwd() / path).resolve()
-    return REPO_ROOT / path
-
-
-WADUP = _resolve_binary()
+WADUP = e2e_support.resolve_wadup()
 CACHE_DIR = None
 WORK_DIR = None
 

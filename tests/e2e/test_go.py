@@ -24,6 +24,10 @@ import subprocess
 import tempfile
 import unittest
 from pathlib import Path
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import e2e_support  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO_ROOT / "build" / "examples"
@@ -38,19 +42,7 @@ go_fixtures = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(go_fixtures)
 
 
-def _resolve_binary():
-    value = os.environ.get("WADUP")
-    if not value:
-        return REPO_ROOT / "build" / "wadup"
-    path = Path(value)
-    if path.is_absolute():
-        return path
-    if (Path.cwd() / path).exists():
-        return (Path.cwd() / path).resolve()
-    return REPO_ROOT / path
-
-
-WADUP = _resolve_binary()
+WADUP = e2e_support.resolve_wadup()
 _WORK = None
 _CACHE = None
 _FIX = None

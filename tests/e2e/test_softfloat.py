@@ -23,6 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import binary128  # noqa: E402
+import e2e_support  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ABI = REPO_ROOT / "build" / "tests" / "guest" / "abi"
@@ -33,19 +34,7 @@ TIMEOUT = 300
 SANITIZER_MARKERS = ("AddressSanitizer", "runtime error:", "LeakSanitizer")
 
 
-def _resolve_binary():
-    value = os.environ.get("WADUP")
-    if not value:
-        return REPO_ROOT / "build" / "wadup"
-    path = Path(value)
-    if path.is_absolute():
-        return path
-    if (Path.cwd() / path).exists():
-        return (Path.cwd() / path).resolve()
-    return REPO_ROOT / path
-
-
-WADUP = _resolve_binary()
+WADUP = e2e_support.resolve_wadup()
 _WORK = None
 _CACHE = None
 

@@ -23,6 +23,10 @@ import subprocess
 import tempfile
 import unittest
 from pathlib import Path
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import e2e_support  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BUILD = REPO_ROOT / "build"
@@ -39,19 +43,7 @@ SANITIZER_MARKERS = ("AddressSanitizer", "runtime error:", "LeakSanitizer")
 EXPECTED_CHECKS = {"wasi_rights": 106, "wasi_paths": 109, "wasi_links": 147, "wasi_layout": 49}
 
 
-def _resolve_binary():
-    value = os.environ.get("WADUP")
-    if not value:
-        return BUILD / "wadup"
-    path = Path(value)
-    if path.is_absolute():
-        return path
-    if (Path.cwd() / path).exists():
-        return (Path.cwd() / path).resolve()
-    return REPO_ROOT / path
-
-
-WADUP = _resolve_binary()
+WADUP = e2e_support.resolve_wadup()
 CACHE_DIR = None
 
 
